@@ -1,0 +1,3 @@
+import type { KernelFn } from '../../../kernels/registry';
+
+export const kernels: Record<string, KernelFn> = {};

@@ -1,0 +1,3 @@
+import type { OpSpec } from '../registry';
+
+export const specs: OpSpec[] = [];

@@ -1,0 +1,5 @@
+/** @oar/core/testing: conformance cases, the runner any backend calls, gradient checks, leak checks. */
+export * from './cases';
+export * from './conformance';
+export * from './gradcheck';
+export * from './leaks';
