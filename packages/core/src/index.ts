@@ -46,6 +46,7 @@ export * from './ops/pad';
 export * from './ops/norm';
 export * from './ops/loss';
 export * from './ops/random';
+export * from './ops/range';
 export * from './ops/manipulation';
 export * from './ops/indexing';
 export { run1, runAll, runList } from './ops/run';

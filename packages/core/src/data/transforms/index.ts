@@ -1,0 +1,2 @@
+export * as functional from './functional';
+export * from './transforms';
