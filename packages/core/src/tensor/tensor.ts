@@ -1,7 +1,7 @@
 import { allocArray, bf16ToFloat, halfToFloat, type DType, type TypedArray } from './dtype';
 import { fmtShape, numel, type Shape } from './shape';
 import type { Backend } from '../backends/backend';
-import type { GradNode } from '../engine/autograd';
+import { backward, type BackwardOptions, type GradNode } from '../engine/autograd';
 import { engineRef } from '../engine/ref';
 
 /** A backend buffer shared by the tensors that view it (reshape shares; nothing else does). */
@@ -111,6 +111,20 @@ export class Tensor {
       throw new Error(`item(): tensor has ${this.size} elements (shape ${fmtShape(this.shape)}), expected exactly 1`);
     }
     return this.toFlatArray()[0]!;
+  }
+
+  /**
+   * Accumulates the gradient of this tensor (ones, or `grad`) into every leaf's `.grad`
+   * (Paddle's `Tensor.backward`).
+   */
+  backward(grad?: Tensor, opts: BackwardOptions = {}): void {
+    backward(this, grad ? [grad] : undefined, opts);
+  }
+
+  /** Drops the accumulated gradient (Paddle's `clear_gradient`). */
+  clearGradient(): void {
+    this.grad?.dispose();
+    this.grad = null;
   }
 
   /** Releases the memory now. Idempotent. */
