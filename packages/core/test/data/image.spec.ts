@@ -11,9 +11,9 @@ describe('image decoding', () => {
     const png = await encodePng(hostArray(px, [2, 3, 3], 'uint8'));
     const rgb = await decodeImage(png);
     expect(rgb.shape).toEqual([2, 3, 3]);
-    expect(Array.from(rgb.data)).toEqual(Array.from(px));
+    expect(Array.from(rgb.data as ArrayLike<number>)).toEqual(Array.from(px));
     const bgr = await decodeImage(png, 'BGR');
-    expect(Array.from(bgr.data.slice(0, 3))).toEqual([0, 0, 255]);
+    expect(Array.from(bgr.data.slice(0, 3) as ArrayLike<number>)).toEqual([0, 0, 255]);
     const grey = await decodeImage(png, 'GRAY');
     expect(grey.shape).toEqual([2, 3, 1]);
   });
@@ -34,9 +34,9 @@ describe('transforms', () => {
     // torch.nn.functional.interpolate(x, size=(3, 4), mode='bilinear', align_corners=False)
     const want = [8.125, 9.625, 13.375, 14.875, 18.625, 20.125, 23.875, 25.375, 43.125, 44.625, 48.375, 49.875, 53.625, 55.125, 58.875,
       60.375, 78.125, 79.625, 83.375, 84.875, 88.625, 90.125, 93.875, 95.375];
-    const got = Array.from(F.resize(img, [3, 4]).data);
+    const got = Array.from(F.resize(img, [3, 4]).data as ArrayLike<number>);
     got.forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 4));
-    const up = Array.from(F.resize(img, [8, 9]).data).slice(0, 20);
+    const up = Array.from(F.resize(img, [8, 9]).data as ArrayLike<number>).slice(0, 20);
     const wantUp = [0, 1.5, 2, 3.5, 4.3333, 5.8333, 6.6667, 8.1667, 9, 10.5, 11.3333, 12.8333, 13.6667, 15.1667, 16, 17.5, 18, 19.5, 9.1875, 10.6875];
     up.forEach((v, i) => expect(v).toBeCloseTo(wantUp[i]!, 3));
   });
@@ -47,11 +47,11 @@ describe('transforms', () => {
 
   it('crops, flips, pads, normalizes and transposes', () => {
     const c = F.crop(img, 1, 2, 2, 3);
-    expect(Array.from(c.data.slice(0, 2))).toEqual([img.data[(1 * 7 + 2) * 2], img.data[(1 * 7 + 2) * 2 + 1]]);
+    expect(Array.from(c.data.slice(0, 2) as ArrayLike<number>)).toEqual([img.data[(1 * 7 + 2) * 2], img.data[(1 * 7 + 2) * 2 + 1]]);
     expect(() => F.crop(img, 4, 0, 2, 2)).toThrow(/outside the 5x7 image/);
     const f = F.hflip(img);
     expect(f.data[0]).toBe(img.data[6 * 2]);
-    expect(Array.from(F.vflip(F.vflip(img)).data)).toEqual(Array.from(img.data));
+    expect(Array.from(F.vflip(F.vflip(img)).data as ArrayLike<number>)).toEqual(Array.from(img.data as ArrayLike<number>));
     expect(F.pad(img, [1, 2, 3, 4]).shape).toEqual([11, 11, 2]);
     const n = F.normalize(img, [1, 2], [2, 4]);
     expect(n.data[1]).toBeCloseTo((1.5 - 2) / 4);
