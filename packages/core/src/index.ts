@@ -4,6 +4,7 @@
 import { registerCpuBackend } from './backends/cpu/register';
 import { engine } from './engine/engine';
 import { registerAllOps } from './kernels/specs';
+import './ops/chain';
 
 registerAllOps();
 registerCpuBackend();
@@ -50,6 +51,7 @@ export * from './ops/range';
 export * from './ops/manipulation';
 export * from './ops/indexing';
 export { run1, runAll, runList } from './ops/run';
+export type { TensorMethods } from './ops/chain';
 export * as nn from './nn';
 export * as optim from './optim';
 export * as io from './io';
