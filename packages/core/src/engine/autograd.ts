@@ -17,8 +17,11 @@ export class GradNode {
     readonly needs: Map<string, boolean[]>,
   ) {
     this.versions = new Map();
-    for (const v of Object.values(inputs)) {
-      if (v === undefined) continue;
+    // Inputs the op itself updates in place (batch-norm running statistics) are expected to
+    // change again; their gradient never depends on them, so they are not version-checked.
+    const updated = new Set(Object.values(spec.inplace ?? {}));
+    for (const [slot, v] of Object.entries(inputs)) {
+      if (v === undefined || updated.has(slot)) continue;
       for (const t of Array.isArray(v) ? v : [v]) this.versions.set(t, t._version);
     }
   }
