@@ -278,6 +278,13 @@ export abstract class Optimizer {
     });
   }
 
+  /** Frees the accumulators (moments, velocities); the optimizer starts afresh if stepped again. */
+  dispose(): void {
+    for (const m of this.accumulators.values()) for (const t of m.values()) t.dispose();
+    this.accumulators.clear();
+    this.names.clear();
+  }
+
   /** Paddle's alias of `clearGrad`. */
   clearGradients(setToZero = true): void {
     this.clearGrad(setToZero);
