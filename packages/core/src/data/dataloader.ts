@@ -1,3 +1,5 @@
+import { engine } from '../engine/engine';
+import { philoxUniform } from '../random/philox';
 import { Tensor } from '../tensor/tensor';
 import { defaultCollate, type Collated } from './collate';
 import { Dataset, IterableDataset } from './dataset';
@@ -95,12 +97,17 @@ export class DataLoader<T = unknown, B = Collated> implements AsyncIterable<B>, 
 
   async *[Symbol.asyncIterator](): AsyncIterator<B> {
     const pool =
-      this.numWorkers > 0 && isWorkerCapable(this.dataset) ? new WorkerPool(this.dataset.workerSpec(), this.numWorkers) : null;
+      this.numWorkers > 0 && isWorkerCapable(this.dataset)
+        ? new WorkerPool(this.dataset.workerSpec(), this.numWorkers, workerSeedBase())
+        : null;
     const queue: Promise<T[]>[] = [];
     const batches = this.indexBatches();
     const ds = this.dataset as Dataset<T>;
-    const load = (idx: number[]): Promise<T[]> =>
-      Promise.all(idx.map((i) => (pool ? (pool.get(i) as Promise<T>) : Promise.resolve(ds.getItem(i)))));
+    let batchNo = 0;
+    const load = (idx: number[]): Promise<T[]> => {
+      const w = batchNo++ % (pool?.size ?? 1);
+      return Promise.all(idx.map((i) => (pool ? (pool.get(i, w) as Promise<T>) : Promise.resolve(ds.getItem(i)))));
+    };
     let prev: B | undefined;
     try {
       if (!this.batchSampler) {
@@ -163,6 +170,12 @@ export class DataLoader<T = unknown, B = Collated> implements AsyncIterable<B>, 
     if (batch === undefined || this.opts.disposeBatches === false) return;
     disposeUnkept(batch);
   }
+}
+
+/** A base seed for one pass's workers, drawn from the global generator (so `seed()` reaches them). */
+function workerSeedBase(): number {
+  const st = engine.reserveRandom(1);
+  return (philoxUniform(st.key, st.offset, 1)[0]! * 2 ** 31) >>> 0;
 }
 
 function disposeUnkept(v: unknown): void {

@@ -1,12 +1,14 @@
 /** Entry of a data-loader worker thread: rebuilds the data set, then serves samples by index. */
 import { parentPort, workerData } from 'worker_threads';
+import { engine } from '../engine/engine';
 import type { WorkerDatasetSpec } from './worker-pool';
 
 interface Loadable {
   getItem(i: number): unknown;
 }
 
-const spec = (workerData as { spec: WorkerDatasetSpec }).spec;
+const { spec, seed } = workerData as { spec: WorkerDatasetSpec; seed: number };
+engine.seed(seed);
 const mod = require(spec.module) as Record<string, new (...args: unknown[]) => Loadable>;
 const Ctor = mod[spec.exportName];
 if (typeof Ctor !== 'function') throw new Error(`${spec.module} has no export ${spec.exportName}`);
@@ -22,7 +24,7 @@ function transferables(v: unknown, out: Set<ArrayBuffer>, depth = 0): void {
   for (const x of Array.isArray(v) ? v : Object.values(v)) transferables(x, out, depth + 1);
 }
 
-parentPort!.on('message', async (m: { id: number; index: number }) => {
+async function serve(m: { id: number; index: number }): Promise<void> {
   try {
     const sample = await dataset.getItem(m.index);
     const tl = new Set<ArrayBuffer>();
@@ -31,4 +33,11 @@ parentPort!.on('message', async (m: { id: number; index: number }) => {
   } catch (e) {
     parentPort!.postMessage({ id: m.id, error: (e as Error).message });
   }
+}
+
+// Requests are served strictly in arrival order, so the random draws of the samples do not
+// depend on how long each one takes to decode.
+let chain: Promise<void> = Promise.resolve();
+parentPort!.on('message', (m: { id: number; index: number }) => {
+  chain = chain.then(() => serve(m));
 });

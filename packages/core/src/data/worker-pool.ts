@@ -55,37 +55,43 @@ require(workerData.entry);
 export class WorkerPool {
   private workers: Worker[] = [];
   private pending = new Map<number, Pending>();
-  private busy: number[] = [];
   private nextId = 1;
   private closed = false;
 
-  constructor(spec: WorkerDatasetSpec, n: number) {
+  /**
+   * `seed` is the base of the workers' generators: worker w seeds its Philox stream with
+   * seed + w (as Paddle seeds base_seed + worker_id), so augmentations differ between workers
+   * and repeat when the main process was seeded.
+   */
+  constructor(spec: WorkerDatasetSpec, n: number, seed: number) {
     const ext = path.extname(__filename);
     const entry = path.join(__dirname, `worker-main${ext}`);
     for (let w = 0; w < n; w++) {
-      const worker = new Worker(BOOTSTRAP, { eval: true, workerData: { entry, spec, workerId: w } });
+      const worker = new Worker(BOOTSTRAP, { eval: true, workerData: { entry, spec, workerId: w, seed: seed + w } });
       worker.unref();
       worker.on('message', (m: { id: number; sample?: unknown; error?: string }) => {
         const p = this.pending.get(m.id);
         if (!p) return;
         this.pending.delete(m.id);
-        this.busy[w]!--;
         if (m.error !== undefined) p.reject(new Error(`data loader worker ${w}: ${m.error}`));
         else p.resolve(m.sample);
       });
       worker.on('error', (e) => this.failAll(new Error(`data loader worker ${w} crashed: ${e.message}`)));
       this.workers.push(worker);
-      this.busy.push(0);
     }
   }
 
-  /** Loads sample `index` on the least busy worker. */
-  get(index: number): Promise<unknown> {
+  get size(): number {
+    return this.workers.length;
+  }
+
+  /**
+   * Loads sample `index` on worker `w`. Each worker loads its samples one after another, so with
+   * batches assigned round-robin (as Paddle does) a seeded run draws the same augmentations.
+   */
+  get(index: number, w: number): Promise<unknown> {
     if (this.closed) return Promise.reject(new Error('data loader workers were shut down'));
-    let w = 0;
-    for (let i = 1; i < this.busy.length; i++) if (this.busy[i]! < this.busy[w]!) w = i;
     const id = this.nextId++;
-    this.busy[w]!++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.workers[w]!.postMessage({ id, index });

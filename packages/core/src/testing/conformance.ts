@@ -108,7 +108,22 @@ export interface ConformanceOptions {
  * Declares one jest test per case (call inside a test file). Cases listed in the ledger are
  * declared as skipped with their reason in the title, so gaps stay visible.
  */
+/** The jest (or jasmine/mocha-compatible) globals the declaring helpers use. */
+interface TestGlobals {
+  describe(name: string, fn: () => void): void;
+  it: ((name: string, fn: () => void) => void) & { skip(name: string, fn: () => void): void };
+}
+
+function testGlobals(): TestGlobals {
+  const g = globalThis as unknown as Partial<TestGlobals>;
+  if (typeof g.describe !== 'function' || typeof g.it !== 'function') {
+    throw new Error('describeConformance must be called from a test file (jest globals describe/it are missing)');
+  }
+  return g as TestGlobals;
+}
+
 export function describeConformance(opts: ConformanceOptions = {}): void {
+  const { describe, it } = testGlobals();
   const device = opts.device ?? 'cpu';
   const ledger = opts.ledger ?? {};
   const cases = loadCases().filter((c) => !opts.ops || opts.ops.includes(c.op));

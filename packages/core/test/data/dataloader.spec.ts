@@ -10,6 +10,7 @@ import {
   hostArray,
   randomSplit,
 } from '../../src/data';
+import { NoiseDataset } from '../fixtures/data/noise-dataset';
 import { SquaresDataset } from '../fixtures/data/squares-dataset';
 
 describe('samplers', () => {
@@ -97,6 +98,22 @@ describe('DataLoader', () => {
       workers.push((b as Tensor[])[0]!.toFlatArray());
     }
     expect(workers).toEqual(main);
+  }, 30000);
+
+  it('seeds workers from the global generator: different per worker, repeatable after seed()', async () => {
+    const run = async (): Promise<number[]> => {
+      const out: number[] = [];
+      for await (const b of new DataLoader(new NoiseDataset(12), { batchSize: 3, numWorkers: 2 })) {
+        out.push(...(b as Tensor).toFlatArray());
+      }
+      return out;
+    };
+    seed(11);
+    const a = await run();
+    seed(11);
+    const b = await run();
+    expect(b).toEqual(a);
+    expect(new Set(a).size).toBe(12);
   }, 30000);
 
   it('rejects worker threads for a data set that cannot be rebuilt in a worker', () => {

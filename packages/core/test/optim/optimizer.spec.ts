@@ -90,10 +90,7 @@ function train(setup: (w: Parameter, b: Parameter) => Setup, steps: number, dtyp
 }
 
 function release(...ts: (Tensor | Optimizer)[]): void {
-  for (const t of ts) {
-    if ('dispose' in t) t.dispose();
-    else for (const v of Object.values(t.stateDict())) if (typeof (v as Tensor).dispose === 'function') (v as Tensor).dispose();
-  }
+  for (const t of ts) t.dispose();
 }
 
 describe('optimizers follow the reference trajectories (torch / NumPy, float32)', () => {
