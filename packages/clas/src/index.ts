@@ -1,0 +1,6 @@
+/**
+ * @oar/clas: image classification in the manner of PaddleClas 2.x: YAML configs, data sets
+ * and preprocessing operators (this layer), models and the Engine on top.
+ */
+export * from './config';
+export * from './data';
