@@ -33,6 +33,11 @@ export default [
     },
   },
   {
+    // Examples import the package by its public name, as a user's code does.
+    files: ['packages/*/examples/**/*.ts'],
+    rules: { '@nx/enforce-module-boundaries': 'off' },
+  },
+  {
     // The accelerator backend is optional: suites reach it only from their CLI layer.
     files: ['packages/{clas,det,seg,nlp,rl}/src/**/*.ts'],
     ignores: ['packages/{clas,det,seg,nlp,rl}/src/cli/**'],

@@ -88,7 +88,7 @@ export function alignByAxis(op: string, xs: Shape, ys: Shape, axis: number): [nu
   // Trailing 1s of the smaller operand are dropped first (Paddle's trim rule) when axis is explicit.
   let sm = [...small];
   const diff = big.length - sm.length;
-  let ax = axis < 0 ? diff : axis;
+  const ax = axis < 0 ? diff : axis;
   if (axis >= 0) {
     while (sm.length > 0 && ax + sm.length > big.length && sm[sm.length - 1] === 1) sm = sm.slice(0, -1);
   }
