@@ -43,6 +43,11 @@ interface Scope {
 export interface EngineFlags {
   /** Stop at the first operator output holding NaN or Inf, naming the operator. */
   checkNanInf: boolean;
+  /**
+   * Report tensors that were garbage-collected without being disposed, with the stack that
+   * created them (a leak detector only: V8 runs finalizers late or never, so it frees nothing).
+   */
+  debugLeaks: boolean;
 }
 
 /**
@@ -59,7 +64,8 @@ export class Engine {
   private gradDepth = 0;
   private rngKey: [number, number] = [0, 0];
   private rngOffset = 0;
-  readonly flags: EngineFlags = { checkNanInf: process.env.OAR_CHECK_NAN === '1' };
+  readonly flags: EngineFlags = { checkNanInf: process.env.OAR_CHECK_NAN === '1', debugLeaks: process.env.OAR_DEBUG_LEAKS === '1' };
+  private leakRegistry: FinalizationRegistry<{ stack: string; storage: Storage }> | null = null;
 
   constructor() {
     const seed = (Date.now() ^ (process.pid << 16)) >>> 0;
@@ -106,6 +112,17 @@ export class Engine {
     m.tensors++;
     const top = this.scopes[this.scopes.length - 1];
     if (top) top.tensors.add(t);
+    if (this.flags.debugLeaks) this.watchLeak(t);
+  }
+
+  private watchLeak(t: Tensor): void {
+    this.leakRegistry ??= new FinalizationRegistry(({ stack, storage }) => {
+      if (storage.refs > 0) {
+        process.stderr.write(`[oar] leak: a tensor was garbage-collected without dispose(); created at\n${stack}\n`);
+      }
+    });
+    const stack = (new Error().stack ?? '').split('\n').slice(3, 9).join('\n');
+    this.leakRegistry.register(t, { stack, storage: t._storage }, t);
   }
 
   private deviceMem(device: string): DeviceMemory {
@@ -138,6 +155,7 @@ export class Engine {
   disposeTensor(t: Tensor): void {
     if (t._disposed) return;
     t._disposed = true;
+    this.leakRegistry?.unregister(t);
     const s = t._storage;
     const m = this.deviceMem(s.backend.device);
     m.tensors--;
