@@ -6,7 +6,7 @@ module.exports = {
   testEnvironment: 'node',
   transform: {
     '^.+\\.ts$': [
-      '@swc/jest',
+      path.join(root, 'jest.transformer.js'),
       {
         jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
         module: { type: 'commonjs' },
