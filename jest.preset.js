@@ -6,7 +6,7 @@ module.exports = {
   testEnvironment: 'node',
   transform: {
     '^.+\\.ts$': [
-      path.join(root, 'jest.transformer.js'),
+      '@swc/jest',
       {
         jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
         module: { type: 'commonjs' },
@@ -21,4 +21,8 @@ module.exports = {
     '^@oar/xpu-backend$': path.join(root, 'packages/xpu-backend/src/index.ts'),
   },
   testMatch: ['**/?(*.)+(spec|test).ts'],
+  // Inside jest's vm sandbox each read of a global costs ~0.4 µs (20x a plain Node read);
+  // kernels read Math.* and Number.* per element, which made tests up to 100x slower.
+  // Injecting them into each module's scope makes those reads local.
+  sandboxInjectedGlobals: ['Math', 'Number', 'BigInt'],
 };
