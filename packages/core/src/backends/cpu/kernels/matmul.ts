@@ -1,3 +1,94 @@
-import type { KernelFn } from '../../../kernels/registry';
+/**
+ * CPU matrix products: one `gemm` per output matrix on subarray views of the operands (no
+ * copies), with the batch walked by broadcast strides. A batched X against a single matrix Y
+ * without trans_x is one tall gemm.
+ */
+import type { KernelFn, TensorMeta } from '../../../kernels/registry';
+import { floatAttr } from '../../../kernels/specs/common';
+import { planFor, type MatmulPlan } from '../../../kernels/specs/matmul';
+import type { FloatArray } from '../../../tensor/dtype';
+import { broadcastStrides, numel } from '../../../tensor/shape';
+import type { Tensor } from '../../../tensor/tensor';
+import { gemm } from '../blas';
+import { floatBuf, narrowTo } from '../backend';
 
-export const kernels: Record<string, KernelFn> = {};
+/** out[b] = alpha · op(x[b']) @ op(y[b'']) for every output batch index b (broadcast b', b''). */
+export function batchedMatmul(x: FloatArray, y: FloatArray, plan: MatmulPlan, alpha: number, out: FloatArray): void {
+  const { m, n, k, transX, transY, batch } = plan;
+  const [xr, xc] = plan.xMat.slice(-2) as [number, number];
+  const [yr, yc] = plan.yMat.slice(-2) as [number, number];
+  const xSize = xr * xc;
+  const ySize = yr * yc;
+  const oSize = m * n;
+  const nb = numel(batch);
+  if (nb === 0 || oSize === 0) return;
+  const yOne = numel(plan.yBatch) === 1;
+  if (yOne && !transX) {
+    // Rows of every X matrix are contiguous: one (nb·m)×k product.
+    gemm(false, transY, nb * m, n, k, alpha, x, xc, y, yc, 0, out, n);
+    return;
+  }
+  if (nb === 1) {
+    gemm(transX, transY, m, n, k, alpha, x, xc, y, yc, 0, out, n);
+    return;
+  }
+  // Element strides (in matrices) of each operand along the output batch dims; 0 = broadcast.
+  const r = batch.length;
+  const xs = broadcastStrides(plan.xBatch, batch);
+  const ys = broadcastStrides(plan.yBatch, batch);
+  const idx = new Array<number>(r).fill(0);
+  let xo = 0;
+  let yo = 0;
+  for (let b = 0; b < nb; b++) {
+    gemm(
+      transX,
+      transY,
+      m,
+      n,
+      k,
+      alpha,
+      x.subarray(xo * xSize, (xo + 1) * xSize),
+      xc,
+      y.subarray(yo * ySize, (yo + 1) * ySize),
+      yc,
+      0,
+      out.subarray(b * oSize, (b + 1) * oSize),
+      n,
+    );
+    for (let d = r - 1; d >= 0; d--) {
+      idx[d]!++;
+      xo += xs[d]!;
+      yo += ys[d]!;
+      if (idx[d]! < batch[d]!) break;
+      xo -= xs[d]! * batch[d]!;
+      yo -= ys[d]! * batch[d]!;
+      idx[d] = 0;
+    }
+  }
+}
+
+/** The compute array: float64 for float64 inputs, else float32 (half types are narrowed after). */
+function outArray(x: FloatArray, size: number): FloatArray {
+  return x instanceof Float64Array ? new Float64Array(size) : new Float32Array(size);
+}
+
+function productKernel(type: string): KernelFn {
+  return (inputs, ctx) => {
+    const xt = inputs.X as Tensor;
+    const yt = inputs.Y as Tensor;
+    const meta = ctx.meta.Out as TensorMeta;
+    const plan = planFor(type, xt.shape, yt.shape, ctx.attrs);
+    const x = floatBuf(xt);
+    const y = floatBuf(yt);
+    const out = outArray(x, numel(meta.shape));
+    const alpha = type === 'matmul' ? floatAttr(ctx.attrs, 'alpha') : 1;
+    batchedMatmul(x, y, plan, alpha, out);
+    return { Out: narrowTo(meta.dtype, out) };
+  };
+}
+
+export const kernels: Record<string, KernelFn> = {
+  matmul_v2: productKernel('matmul_v2'),
+  matmul: productKernel('matmul'),
+  mul: productKernel('mul'),
+};
