@@ -58,3 +58,5 @@ export * as io from './io';
 export * as data from './data';
 
 void engine;
+export * as inference from './inference';
+export * as framework from './static';
