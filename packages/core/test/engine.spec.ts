@@ -1,4 +1,4 @@
-import { add, backward, grad, memory, multiply, sum, tensor, tidy, zeros, OpError, engine, noGrad, divide } from '../src';
+import { add, backward, grad, memory, multiply, sum, tensor, tidy, zeros, OpError, engine, noGrad, divide, optim, Parameter } from '../src';
 
 describe('engine basics', () => {
   it('creates tensors and broadcasts with Paddle axis', () => {
@@ -66,5 +66,24 @@ describe('engine basics', () => {
     const y = sum(multiply(x, x));
     backward(y);
     expect(() => backward(y)).toThrow(/already freed/);
+  });
+});
+
+describe('gradients cleared to zero', () => {
+  it('the next backward stores the gradient instead of adding it to zeros, with the same result', () => {
+    const w = Parameter.from(tensor([1, 2, 3]), 'w');
+    const opt = new optim.SGD({ learningRate: 0, parameters: [w] });
+    backward(sum(multiply(w, w)));
+    opt.clearGrad();
+    expect(w.grad!.toArray()).toEqual([0, 0, 0]);
+    const zeroed = w.grad!;
+    backward(sum(multiply(w, w)));
+    expect(w.grad!.toArray()).toEqual([2, 4, 6]);
+    expect(zeroed.isDisposed).toBe(true);
+    // A second backward without clearing accumulates as before.
+    backward(sum(multiply(w, w)));
+    expect(w.grad!.toArray()).toEqual([4, 8, 12]);
+    opt.dispose();
+    w.dispose();
   });
 });

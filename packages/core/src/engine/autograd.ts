@@ -234,7 +234,11 @@ export function backward(tensors: Tensor | Tensor[], gradTensors?: (Tensor | und
   }
   const seeds = e.noGrad(() => roots.map((r, i) => seedFor(r, gradTensors?.[i])));
   propagate(roots, seeds, opts, null, (leaf, g) => {
-    if (leaf.grad) {
+    if (leaf.grad && leaf.grad._zeroAtVersion === leaf.grad._version) {
+      // Cleared to zeros by the optimizer: adding would only copy g.
+      leaf.grad.dispose();
+      leaf.grad = e.keep(g);
+    } else if (leaf.grad) {
       const sum = e.noGrad(() => e.runOp('elementwise_add', { X: leaf.grad!, Y: g }).Out as Tensor);
       leaf.grad.dispose();
       g.dispose();

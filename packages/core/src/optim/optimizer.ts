@@ -269,7 +269,10 @@ export abstract class Optimizer {
     engine.noGrad(() => {
       for (const p of this.parameters()) {
         if (p.stopGradient || !p.grad) continue;
-        if (setToZero) engine.assignInPlace(p.grad, run1('fill_any_like', { X: p.grad }, { value: 0 }));
+        if (setToZero) {
+          engine.assignInPlace(p.grad, run1('fill_any_like', { X: p.grad }, { value: 0 }));
+          p.grad._zeroAtVersion = p.grad._version;
+        }
         else {
           p.grad.dispose();
           p.grad = null;

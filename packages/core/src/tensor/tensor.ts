@@ -38,6 +38,11 @@ export class Tensor {
   _kept = false;
   /** @internal bumped by in-place updates, so autograd can tell when saved values changed. */
   _version = 0;
+  /**
+   * @internal the `_version` at which this tensor was known to be all zeros (a gradient cleared
+   * by `clearGrad()`), or -1. Backward then stores the new gradient instead of adding to zeros.
+   */
+  _zeroAtVersion = -1;
 
   /** @internal use the creation functions (`tensor`, `zeros`, ...) instead. */
   constructor(
