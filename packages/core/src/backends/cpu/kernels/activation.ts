@@ -25,8 +25,68 @@ const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 /** Paddle's mish softplus: x above the threshold, e^x below -threshold, log(1 + e^x) between. */
 const mishSp = (x: number, th: number): number => (x > th ? x : x < -th ? Math.exp(x) : Math.log1p(Math.exp(x)));
 
+// ---- branch-free float32 relu family -------------------------------------------------------------
+//
+// `x < 0 ? 0 : x` compiles to a branch that mispredicts on mixed-sign data (~50% of activations).
+// For float32 the test runs on the bit pattern instead, through an Int32Array view, with the exact
+// semantics of the float comparison: with u = bits + 0x7fffffff (wrapping),
+//   x < 0  <=>  0 <= u <= 0x7f7fffff  <=>  sign bit of ((u - 0x7f800000) & ~u)
+// which is false for -0 (u = -1) and for NaN of either sign (u > 0x7f7fffff or u < 0), so -0 and
+// NaN pass through unchanged, as in the generic loop. Likewise, with t = bits - 1,
+//   y > 0  <=>  0 <= t <= 0x7f7fffff  (0 < bits <= +Infinity's bits).
+// Each mask is 0 or -1, and out-bits = in-bits & mask gives the value or +0 exactly.
+
+const i32 = (a: Float32Array, n: number): Int32Array => new Int32Array(a.buffer, a.byteOffset, n);
+
+/** o = x < 0 ? 0 : x on float32. */
+function reluF32(s: Float32Array, o: Float32Array, n: number): void {
+  const si = i32(s, n);
+  const oi = i32(o, n);
+  for (let i = 0; i < n; i++) {
+    const v = si[i]!;
+    const u = (v + 0x7fffffff) | 0;
+    oi[i] = v & ~((((u - 0x7f800000) | 0) & ~u) >> 31);
+  }
+}
+
+/** o = y > 0 ? dy : 0 on float32 (y the relu output). */
+function reluGradF32(y: Float32Array, dy: Float32Array, o: Float32Array, n: number): void {
+  const yi = i32(y, n);
+  const di = i32(dy, n);
+  const oi = i32(o, n);
+  for (let i = 0; i < n; i++) {
+    const t = (yi[i]! - 1) | 0;
+    oi[i] = di[i]! & ((((t - 0x7f800000) | 0) & ~t) >> 31);
+  }
+}
+
+/** o = x < 0 ? 0 : x > th ? th : x on float32, for th >= 0 (the upper test rarely fires, so it branches). */
+function relu6F32(s: Float32Array, o: Float32Array, n: number, th: number): void {
+  const si = i32(s, n);
+  const oi = i32(o, n);
+  for (let i = 0; i < n; i++) {
+    const v = si[i]!;
+    const u = (v + 0x7fffffff) | 0;
+    oi[i] = v & ~((((u - 0x7f800000) | 0) & ~u) >> 31);
+    if (s[i]! > th) o[i] = th;
+  }
+}
+
+/** o = y > 0 && y < th ? dy : 0 on float32 (y the relu6 output). */
+function relu6GradF32(y: Float32Array, dy: Float32Array, o: Float32Array, n: number, th: number): void {
+  const yi = i32(y, n);
+  const di = i32(dy, n);
+  const oi = i32(o, n);
+  for (let i = 0; i < n; i++) {
+    const t = (yi[i]! - 1) | 0;
+    const m = di[i]! & ((((t - 0x7f800000) | 0) & ~t) >> 31);
+    oi[i] = y[i]! < th ? m : 0;
+  }
+}
+
 const FORWARD: Record<string, (a: Attrs) => Loop> = {
   relu: () => (s, o, n) => {
+    if (s instanceof Float32Array && o instanceof Float32Array) return reluF32(s, o, n);
     for (let i = 0; i < n; i++) {
       const x = s[i]!;
       o[i] = x < 0 ? 0 : x; // NaN passes through
@@ -35,6 +95,7 @@ const FORWARD: Record<string, (a: Attrs) => Loop> = {
   relu6: (a) => {
     const t = f(a, 'threshold');
     return (s, o, n) => {
+      if (t >= 0 && s instanceof Float32Array && o instanceof Float32Array) return relu6F32(s, o, n, t);
       for (let i = 0; i < n; i++) {
         const x = s[i]!;
         o[i] = x < 0 ? 0 : x > t ? t : x;
@@ -188,7 +249,9 @@ const FORWARD: Record<string, (a: Attrs) => Loop> = {
       for (let i = 0; i < n; i++) {
         const x = s[i]!;
         const v = x + of;
-        o[i] = (x * (v < 0 ? 0 : v > t ? t : v)) / sc;
+        // max(v, 0) without a branch: exact, except that v = -0 gives +0 (only for x = offset = -0)
+        const p = 0.5 * (v + Math.abs(v));
+        o[i] = (x * (p > t ? t : p)) / sc;
       }
     };
   },
@@ -209,11 +272,15 @@ const FORWARD: Record<string, (a: Attrs) => Loop> = {
 
 const DERIV: Record<string, (a: Attrs) => GradLoop> = {
   relu: () => (out, dy, o, n) => {
+    if (out instanceof Float32Array && dy instanceof Float32Array && o instanceof Float32Array) return reluGradF32(out, dy, o, n);
     for (let i = 0; i < n; i++) o[i] = out[i]! > 0 ? dy[i]! : 0;
   },
   relu6: (a) => {
     const t = f(a, 'threshold');
     return (out, dy, o, n) => {
+      if (out instanceof Float32Array && dy instanceof Float32Array && o instanceof Float32Array) {
+        return relu6GradF32(out, dy, o, n, t);
+      }
       for (let i = 0; i < n; i++) o[i] = out[i]! > 0 && out[i]! < t ? dy[i]! : 0;
     };
   },

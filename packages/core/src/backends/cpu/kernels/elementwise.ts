@@ -63,13 +63,357 @@ export function broadcastBinary(
   }
 }
 
+// ---- float fast paths ------------------------------------------------------------------------------
+//
+// The shared closure loop above goes megamorphic once several ops and array types have run through
+// it (20-40 ns/element). The hot float32/float64 cases get one loop per op instead, with the
+// arithmetic written inline: one operand full (n elements, the output's layout), the other a
+// contiguous block of `mid` elements, repeated over `outer` and with each element repeated `inner`
+// times. That covers same shape (1, n, 1), scalars (1, 1, n), channel bias [N,C,H,W]+[C] on axis 1
+// (N, C, H·W) and row bias [.., W]+[W] (n/W, W, 1). The expressions (and operand order) are exactly
+// those of the generic kernels, so results are bit-identical; `a !== a` is Number.isNaN(a).
+
+type FloatArr = Float32Array | Float64Array;
+type FastLoop = (x: FloatArr, y: FloatArr, o: FloatArr, outer: number, mid: number, inner: number, smallX: boolean) => void;
+
+function addLoop(x: FloatArr, y: FloatArr, o: FloatArr, outer: number, mid: number, inner: number, smallX: boolean): void {
+  if (inner === 1 && outer === 1 && !smallX) {
+    for (let i = 0; i < mid; i++) {
+      const a = x[i]!;
+      const b = y[i]!;
+      o[i] = a + b;
+    }
+  } else if (inner === 1 && !smallX) {
+    for (let base = 0, end = outer * mid; base < end; base += mid) {
+      for (let c = 0; c < mid; c++) {
+        const i = base + c;
+        const a = x[i]!;
+        const b = y[c]!;
+        o[i] = a + b;
+      }
+    }
+  } else if (inner === 1) {
+    for (let base = 0, end = outer * mid; base < end; base += mid) {
+      for (let c = 0; c < mid; c++) {
+        const i = base + c;
+        const a = x[c]!;
+        const b = y[i]!;
+        o[i] = a + b;
+      }
+    }
+  } else if (!smallX) {
+    for (let p = 0, i = 0; p < outer; p++) {
+      for (let c = 0; c < mid; c++) {
+        const b = y[c]!;
+        for (const end = i + inner; i < end; i++) {
+          const a = x[i]!;
+          o[i] = a + b;
+        }
+      }
+    }
+  } else {
+    for (let p = 0, i = 0; p < outer; p++) {
+      for (let c = 0; c < mid; c++) {
+        const a = x[c]!;
+        for (const end = i + inner; i < end; i++) {
+          const b = y[i]!;
+          o[i] = a + b;
+        }
+      }
+    }
+  }
+}
+
+function subLoop(x: FloatArr, y: FloatArr, o: FloatArr, outer: number, mid: number, inner: number, smallX: boolean): void {
+  if (inner === 1 && outer === 1 && !smallX) {
+    for (let i = 0; i < mid; i++) {
+      const a = x[i]!;
+      const b = y[i]!;
+      o[i] = a - b;
+    }
+  } else if (inner === 1 && !smallX) {
+    for (let base = 0, end = outer * mid; base < end; base += mid) {
+      for (let c = 0; c < mid; c++) {
+        const i = base + c;
+        const a = x[i]!;
+        const b = y[c]!;
+        o[i] = a - b;
+      }
+    }
+  } else if (inner === 1) {
+    for (let base = 0, end = outer * mid; base < end; base += mid) {
+      for (let c = 0; c < mid; c++) {
+        const i = base + c;
+        const a = x[c]!;
+        const b = y[i]!;
+        o[i] = a - b;
+      }
+    }
+  } else if (!smallX) {
+    for (let p = 0, i = 0; p < outer; p++) {
+      for (let c = 0; c < mid; c++) {
+        const b = y[c]!;
+        for (const end = i + inner; i < end; i++) {
+          const a = x[i]!;
+          o[i] = a - b;
+        }
+      }
+    }
+  } else {
+    for (let p = 0, i = 0; p < outer; p++) {
+      for (let c = 0; c < mid; c++) {
+        const a = x[c]!;
+        for (const end = i + inner; i < end; i++) {
+          const b = y[i]!;
+          o[i] = a - b;
+        }
+      }
+    }
+  }
+}
+
+function mulLoop(x: FloatArr, y: FloatArr, o: FloatArr, outer: number, mid: number, inner: number, smallX: boolean): void {
+  if (inner === 1 && outer === 1 && !smallX) {
+    for (let i = 0; i < mid; i++) {
+      const a = x[i]!;
+      const b = y[i]!;
+      o[i] = a * b;
+    }
+  } else if (inner === 1 && !smallX) {
+    for (let base = 0, end = outer * mid; base < end; base += mid) {
+      for (let c = 0; c < mid; c++) {
+        const i = base + c;
+        const a = x[i]!;
+        const b = y[c]!;
+        o[i] = a * b;
+      }
+    }
+  } else if (inner === 1) {
+    for (let base = 0, end = outer * mid; base < end; base += mid) {
+      for (let c = 0; c < mid; c++) {
+        const i = base + c;
+        const a = x[c]!;
+        const b = y[i]!;
+        o[i] = a * b;
+      }
+    }
+  } else if (!smallX) {
+    for (let p = 0, i = 0; p < outer; p++) {
+      for (let c = 0; c < mid; c++) {
+        const b = y[c]!;
+        for (const end = i + inner; i < end; i++) {
+          const a = x[i]!;
+          o[i] = a * b;
+        }
+      }
+    }
+  } else {
+    for (let p = 0, i = 0; p < outer; p++) {
+      for (let c = 0; c < mid; c++) {
+        const a = x[c]!;
+        for (const end = i + inner; i < end; i++) {
+          const b = y[i]!;
+          o[i] = a * b;
+        }
+      }
+    }
+  }
+}
+
+function divLoop(x: FloatArr, y: FloatArr, o: FloatArr, outer: number, mid: number, inner: number, smallX: boolean): void {
+  if (inner === 1 && outer === 1 && !smallX) {
+    for (let i = 0; i < mid; i++) {
+      const a = x[i]!;
+      const b = y[i]!;
+      o[i] = a / b;
+    }
+  } else if (inner === 1 && !smallX) {
+    for (let base = 0, end = outer * mid; base < end; base += mid) {
+      for (let c = 0; c < mid; c++) {
+        const i = base + c;
+        const a = x[i]!;
+        const b = y[c]!;
+        o[i] = a / b;
+      }
+    }
+  } else if (inner === 1) {
+    for (let base = 0, end = outer * mid; base < end; base += mid) {
+      for (let c = 0; c < mid; c++) {
+        const i = base + c;
+        const a = x[c]!;
+        const b = y[i]!;
+        o[i] = a / b;
+      }
+    }
+  } else if (!smallX) {
+    for (let p = 0, i = 0; p < outer; p++) {
+      for (let c = 0; c < mid; c++) {
+        const b = y[c]!;
+        for (const end = i + inner; i < end; i++) {
+          const a = x[i]!;
+          o[i] = a / b;
+        }
+      }
+    }
+  } else {
+    for (let p = 0, i = 0; p < outer; p++) {
+      for (let c = 0; c < mid; c++) {
+        const a = x[c]!;
+        for (const end = i + inner; i < end; i++) {
+          const b = y[i]!;
+          o[i] = a / b;
+        }
+      }
+    }
+  }
+}
+
+function maxLoop(x: FloatArr, y: FloatArr, o: FloatArr, outer: number, mid: number, inner: number, smallX: boolean): void {
+  if (inner === 1 && outer === 1 && !smallX) {
+    for (let i = 0; i < mid; i++) {
+      const a = x[i]!;
+      const b = y[i]!;
+      o[i] = a > b || a !== a ? a : b;
+    }
+  } else if (inner === 1 && !smallX) {
+    for (let base = 0, end = outer * mid; base < end; base += mid) {
+      for (let c = 0; c < mid; c++) {
+        const i = base + c;
+        const a = x[i]!;
+        const b = y[c]!;
+        o[i] = a > b || a !== a ? a : b;
+      }
+    }
+  } else if (inner === 1) {
+    for (let base = 0, end = outer * mid; base < end; base += mid) {
+      for (let c = 0; c < mid; c++) {
+        const i = base + c;
+        const a = x[c]!;
+        const b = y[i]!;
+        o[i] = a > b || a !== a ? a : b;
+      }
+    }
+  } else if (!smallX) {
+    for (let p = 0, i = 0; p < outer; p++) {
+      for (let c = 0; c < mid; c++) {
+        const b = y[c]!;
+        for (const end = i + inner; i < end; i++) {
+          const a = x[i]!;
+          o[i] = a > b || a !== a ? a : b;
+        }
+      }
+    }
+  } else {
+    for (let p = 0, i = 0; p < outer; p++) {
+      for (let c = 0; c < mid; c++) {
+        const a = x[c]!;
+        for (const end = i + inner; i < end; i++) {
+          const b = y[i]!;
+          o[i] = a > b || a !== a ? a : b;
+        }
+      }
+    }
+  }
+}
+
+function minLoop(x: FloatArr, y: FloatArr, o: FloatArr, outer: number, mid: number, inner: number, smallX: boolean): void {
+  if (inner === 1 && outer === 1 && !smallX) {
+    for (let i = 0; i < mid; i++) {
+      const a = x[i]!;
+      const b = y[i]!;
+      o[i] = a < b || a !== a ? a : b;
+    }
+  } else if (inner === 1 && !smallX) {
+    for (let base = 0, end = outer * mid; base < end; base += mid) {
+      for (let c = 0; c < mid; c++) {
+        const i = base + c;
+        const a = x[i]!;
+        const b = y[c]!;
+        o[i] = a < b || a !== a ? a : b;
+      }
+    }
+  } else if (inner === 1) {
+    for (let base = 0, end = outer * mid; base < end; base += mid) {
+      for (let c = 0; c < mid; c++) {
+        const i = base + c;
+        const a = x[c]!;
+        const b = y[i]!;
+        o[i] = a < b || a !== a ? a : b;
+      }
+    }
+  } else if (!smallX) {
+    for (let p = 0, i = 0; p < outer; p++) {
+      for (let c = 0; c < mid; c++) {
+        const b = y[c]!;
+        for (const end = i + inner; i < end; i++) {
+          const a = x[i]!;
+          o[i] = a < b || a !== a ? a : b;
+        }
+      }
+    }
+  } else {
+    for (let p = 0, i = 0; p < outer; p++) {
+      for (let c = 0; c < mid; c++) {
+        const a = x[c]!;
+        for (const end = i + inner; i < end; i++) {
+          const b = y[i]!;
+          o[i] = a < b || a !== a ? a : b;
+        }
+      }
+    }
+  }
+}
+
+/** [outer, mid, inner, smallX] when one operand is full and the other a contiguous block (see above), else null. */
+function fastLayout(xShape: Shape, yShape: Shape, outShape: Shape, xn: number, yn: number, n: number): [number, number, number, boolean] | null {
+  if (xn === n && yn === n) return shapesEqual(xShape, yShape) ? [1, n, 1, false] : null;
+  let smallX: boolean;
+  let small: Shape;
+  if (xn === n) {
+    smallX = false;
+    small = yShape;
+  } else if (yn === n) {
+    smallX = true;
+    small = xShape;
+  } else return null;
+  const r = outShape.length;
+  if (small.length !== r) return null;
+  let first = 0;
+  while (first < r && small[first] === 1) first++;
+  if (first === r) return [1, 1, n, smallX];
+  let last = r - 1;
+  while (small[last] === 1) last--;
+  let outer = 1;
+  let mid = 1;
+  let inner = 1;
+  for (let d = 0; d < first; d++) outer *= outShape[d]!;
+  for (let d = first; d <= last; d++) {
+    if (small[d] !== outShape[d]) return null;
+    mid *= small[d]!;
+  }
+  for (let d = last + 1; d < r; d++) inner *= outShape[d]!;
+  return outer * mid * inner === n && mid === (smallX ? xn : yn) ? [outer, mid, inner, smallX] : null;
+}
+
+/** Runs `fast` when x, y and out are all float32 or all float64 in a layout it covers; false otherwise. */
+function tryFast(fast: FastLoop, x: NumericArray, xShape: Shape, y: NumericArray, yShape: Shape, outShape: Shape, out: NumericArray): boolean {
+  const f32 = x instanceof Float32Array && y instanceof Float32Array && out instanceof Float32Array;
+  if (!f32 && !(x instanceof Float64Array && y instanceof Float64Array && out instanceof Float64Array)) return false;
+  const n = out.length;
+  if (n === 0) return true;
+  const lay = fastLayout(xShape, yShape, outShape, x.length, y.length, n);
+  if (!lay) return false;
+  fast(x as FloatArr, y as FloatArr, out as FloatArr, lay[0], lay[1], lay[2], lay[3]);
+  return true;
+}
+
 /** The compute array for a result of `dtype`: direct for float32/64 and small ints, float64 otherwise. */
 function computeArray(dtype: DType, n: number): NumericArray {
   if (dtype === 'int64' || dtype === 'float16' || dtype === 'bfloat16') return new Float64Array(n);
   return allocArray(dtype, n) as NumericArray;
 }
 
-function binaryKernel(fFloat: BinFn, fInt: BinFn = fFloat, boolOut = false): KernelFn {
+function binaryKernel(fFloat: BinFn, fInt: BinFn = fFloat, boolOut = false, fast?: FastLoop): KernelFn {
   return (inputs, ctx: KernelContext) => {
     const x = inputs.X as Tensor;
     const y = inputs.Y as Tensor;
@@ -77,7 +421,9 @@ function binaryKernel(fFloat: BinFn, fInt: BinFn = fFloat, boolOut = false): Ker
     const [xa, ya] = alignByAxis('elementwise', x.shape, y.shape, 'axis' in ctx.attrs ? intAttr(ctx.attrs, 'axis') : -1);
     const out = boolOut ? new Uint8Array(numel(meta.shape)) : computeArray(meta.dtype, numel(meta.shape));
     const f = isIntDType(x.dtype) || x.dtype === 'bool' ? fInt : fFloat;
-    broadcastBinary(numBuf(x), xa, numBuf(y), ya, meta.shape, out, f);
+    const xb = numBuf(x);
+    const yb = numBuf(y);
+    if (!fast || !tryFast(fast, xb, xa, yb, ya, meta.shape, out)) broadcastBinary(xb, xa, yb, ya, meta.shape, out, f);
     return { Out: boolOut ? out : narrowTo(meta.dtype, out) };
   };
 }
@@ -89,15 +435,17 @@ function pyMod(a: number, b: number): number {
 }
 
 export const kernels: Record<string, KernelFn> = {
-  elementwise_add: binaryKernel((a, b) => a + b),
-  elementwise_sub: binaryKernel((a, b) => a - b),
-  elementwise_mul: binaryKernel((a, b) => a * b),
+  elementwise_add: binaryKernel((a, b) => a + b, undefined, false, addLoop),
+  elementwise_sub: binaryKernel((a, b) => a - b, undefined, false, subLoop),
+  elementwise_mul: binaryKernel((a, b) => a * b, undefined, false, mulLoop),
   elementwise_div: binaryKernel(
     (a, b) => a / b,
     (a, b) => Math.trunc(a / b),
+    false,
+    divLoop,
   ),
-  elementwise_max: binaryKernel((a, b) => (a > b || Number.isNaN(a) ? a : b)),
-  elementwise_min: binaryKernel((a, b) => (a < b || Number.isNaN(a) ? a : b)),
+  elementwise_max: binaryKernel((a, b) => (a > b || Number.isNaN(a) ? a : b), undefined, false, maxLoop),
+  elementwise_min: binaryKernel((a, b) => (a < b || Number.isNaN(a) ? a : b), undefined, false, minLoop),
   elementwise_pow: binaryKernel(Math.pow, (a, b) => Math.trunc(Math.pow(a, b))),
   elementwise_floordiv: binaryKernel((a, b) => Math.floor(a / b)),
   elementwise_mod: binaryKernel(pyMod),
