@@ -27,53 +27,93 @@ interface NormLayout {
   count: number;
 }
 
-/** Calls f once per contiguous innermost run (length dims[3]) with its offset, first statistic and channel. */
-function runs(L: NormLayout, f: (off: number, s0: number, c0: number) => void): void {
+/** Statistics/channel values as a Float64Array (copied when needed), so the hot loops read one array type. */
+function f64(v: ArrayLike<number>): Float64Array {
+  return v instanceof Float64Array ? v : Float64Array.from(v as ArrayLike<number>);
+}
+
+/**
+ * Mean and biased variance per statistic, float64 accumulation. Where a run belongs to a single
+ * statistic (stat[3] = 0: batch_norm NCHW, instance_norm, layer_norm, group_norm) the sums are
+ * taken in one pass, shifted by the statistic's first element so Σ(x−K)² − (Σ(x−K))²/n does not
+ * cancel; otherwise two passes (mean, then Σ(x−mean)²).
+ */
+function moments(x: FloatArray, L: NormLayout): { mean: Float64Array; variance: Float64Array } {
   const [A, B, C, D] = L.dims;
+  const [sa, sb, sc, ss] = L.stat;
+  const mean = new Float64Array(L.numStats);
+  const variance = new Float64Array(L.numStats);
+  const n = L.count;
+  if (ss === 0) {
+    const shift = new Float64Array(L.numStats);
+    const seen = new Uint8Array(L.numStats);
+    let off = 0;
+    for (let a = 0; a < A; a++) {
+      for (let b = 0; b < B; b++) {
+        let s = a * sa + b * sb;
+        for (let c = 0; c < C; c++, s += sc, off += D) {
+          if (D === 0) continue;
+          if (seen[s] === 0) {
+            seen[s] = 1;
+            shift[s] = x[off]!;
+          }
+          const k = shift[s]!;
+          let s0 = 0;
+          let s1 = 0;
+          let q0 = 0;
+          let q1 = 0;
+          let d = 0;
+          const end = off + D;
+          for (let i = off; i + 1 < end; i += 2) {
+            const t0 = x[i]! - k;
+            const t1 = x[i + 1]! - k;
+            s0 += t0;
+            q0 += t0 * t0;
+            s1 += t1;
+            q1 += t1 * t1;
+            d += 2;
+          }
+          if (d < D) {
+            const t = x[end - 1]! - k;
+            s0 += t;
+            q0 += t * t;
+          }
+          mean[s]! += s0 + s1;
+          variance[s]! += q0 + q1;
+        }
+      }
+    }
+    for (let i = 0; i < mean.length; i++) {
+      const m = mean[i]! / n;
+      const v = variance[i]! / n - m * m;
+      mean[i] = shift[i]! + m;
+      variance[i] = v < 0 ? 0 : v;
+    }
+    return { mean, variance };
+  }
   let off = 0;
   for (let a = 0; a < A; a++) {
     for (let b = 0; b < B; b++) {
-      const sab = a * L.stat[0] + b * L.stat[1];
-      const cab = a * L.chan[0] + b * L.chan[1];
-      for (let c = 0; c < C; c++) {
-        f(off, sab + c * L.stat[2], cab + c * L.chan[2]);
-        off += D;
+      for (let c = 0; c < C; c++, off += D) {
+        const s0 = a * sa + b * sb + c * sc;
+        for (let d = 0; d < D; d++) mean[s0 + d * ss]! += x[off + d]!;
       }
     }
   }
-}
-
-/** Mean and biased variance per statistic (two passes, float64 accumulation). */
-function moments(x: ArrayLike<number>, L: NormLayout): { mean: Float64Array; variance: Float64Array } {
-  const D = L.dims[3];
-  const ss = L.stat[3];
-  const mean = new Float64Array(L.numStats);
-  const variance = new Float64Array(L.numStats);
-  runs(L, (off, s0) => {
-    if (ss === 0) {
-      let acc = 0;
-      for (let d = 0; d < D; d++) acc += x[off + d]!;
-      mean[s0]! += acc;
-    } else for (let d = 0; d < D; d++) mean[s0 + d * ss]! += x[off + d]!;
-  });
-  for (let i = 0; i < mean.length; i++) mean[i]! /= L.count;
-  runs(L, (off, s0) => {
-    if (ss === 0) {
-      const m = mean[s0]!;
-      let acc = 0;
-      for (let d = 0; d < D; d++) {
-        const t = x[off + d]! - m;
-        acc += t * t;
-      }
-      variance[s0]! += acc;
-    } else {
-      for (let d = 0; d < D; d++) {
-        const t = x[off + d]! - mean[s0 + d * ss]!;
-        variance[s0 + d * ss]! += t * t;
+  for (let i = 0; i < mean.length; i++) mean[i]! /= n;
+  off = 0;
+  for (let a = 0; a < A; a++) {
+    for (let b = 0; b < B; b++) {
+      for (let c = 0; c < C; c++, off += D) {
+        const s0 = a * sa + b * sb + c * sc;
+        for (let d = 0; d < D; d++) {
+          const t = x[off + d]! - mean[s0 + d * ss]!;
+          variance[s0 + d * ss]! += t * t;
+        }
       }
     }
-  });
-  for (let i = 0; i < variance.length; i++) variance[i]! /= L.count;
+  }
+  for (let i = 0; i < variance.length; i++) variance[i]! /= n;
   return { mean, variance };
 }
 
@@ -85,38 +125,45 @@ function invStd(variance: ArrayLike<number>, eps: number): Float64Array {
 
 /** y = (x − mean)·rstd·scale + bias, per statistic and channel. */
 function normalize(
-  x: ArrayLike<number>,
+  x: FloatArray,
   L: NormLayout,
-  mean: ArrayLike<number>,
-  rstd: ArrayLike<number>,
-  scale: ArrayLike<number>,
-  bias: ArrayLike<number>,
+  meanIn: ArrayLike<number>,
+  rstdIn: ArrayLike<number>,
+  scaleIn: ArrayLike<number>,
+  biasIn: ArrayLike<number>,
   y: FloatArray,
 ): void {
-  const D = L.dims[3];
-  const ss = L.stat[3];
-  const cs = L.chan[3];
-  runs(L, (off, s0, c0) => {
-    if (ss === 0 && cs === 0) {
-      // One statistic and one channel for the whole run: y = x·a + b.
-      const a = rstd[s0]! * scale[c0]!;
-      const b = bias[c0]! - mean[s0]! * a;
-      for (let d = 0; d < D; d++) y[off + d] = x[off + d]! * a + b;
-    } else if (ss === 0) {
-      const m = mean[s0]!;
-      const r = rstd[s0]!;
-      for (let d = 0; d < D; d++) {
-        const c = c0 + d * cs;
-        y[off + d] = (x[off + d]! - m) * r * scale[c]! + bias[c]!;
-      }
-    } else {
-      for (let d = 0; d < D; d++) {
-        const s = s0 + d * ss;
-        const c = c0 + d * cs;
-        y[off + d] = (x[off + d]! - mean[s]!) * rstd[s]! * scale[c]! + bias[c]!;
+  const mean = f64(meanIn);
+  const rstd = f64(rstdIn);
+  const scale = f64(scaleIn);
+  const bias = f64(biasIn);
+  const [A, B, C, D] = L.dims;
+  const [sa, sb, sc, ss] = L.stat;
+  const [ca, cb, cc, cs] = L.chan;
+  let off = 0;
+  for (let a = 0; a < A; a++) {
+    for (let b = 0; b < B; b++) {
+      for (let c = 0; c < C; c++, off += D) {
+        const s0 = a * sa + b * sb + c * sc;
+        const c0 = a * ca + b * cb + c * cc;
+        const end = off + D;
+        if (ss === 0 && cs === 0) {
+          // One statistic and one channel for the whole run: y = x·a + b.
+          const k = rstd[s0]! * scale[c0]!;
+          const z = bias[c0]! - mean[s0]! * k;
+          for (let i = off; i < end; i++) y[i] = x[i]! * k + z;
+        } else if (ss === 0) {
+          const m = mean[s0]!;
+          const r = rstd[s0]!;
+          for (let i = off, ch = c0; i < end; i++, ch += cs) y[i] = (x[i]! - m) * r * scale[ch]! + bias[ch]!;
+        } else {
+          for (let i = off, s = s0, ch = c0; i < end; i++, s += ss, ch += cs) {
+            y[i] = (x[i]! - mean[s]!) * rstd[s]! * scale[ch]! + bias[ch]!;
+          }
+        }
       }
     }
-  });
+  }
 }
 
 /**
@@ -125,98 +172,280 @@ function normalize(
  * per channel. With `frozen` the statistics are constants: dx = g·rstd.
  */
 function normBackward(
-  x: ArrayLike<number>,
-  dy: ArrayLike<number>,
+  x: FloatArray,
+  dy: FloatArray,
   L: NormLayout,
-  mean: ArrayLike<number>,
-  rstd: ArrayLike<number>,
-  scale: ArrayLike<number>,
+  meanIn: ArrayLike<number>,
+  rstdIn: ArrayLike<number>,
+  scaleIn: ArrayLike<number>,
   frozen: boolean,
   dx: FloatArray,
   dscale: Float64Array,
   dbias: Float64Array,
 ): void {
-  const D = L.dims[3];
-  const ss = L.stat[3];
-  const cs = L.chan[3];
+  const mean = f64(meanIn);
+  const rstd = f64(rstdIn);
+  const scale = f64(scaleIn);
+  const [A, B, C, D] = L.dims;
+  const [sa, sb, sc, ss] = L.stat;
+  const [ca, cb, cc, cs] = L.chan;
   const sg = new Float64Array(L.numStats);
   const sgx = new Float64Array(L.numStats);
-  runs(L, (off, s0, c0) => {
-    if (ss === 0) {
-      // Sums of one statistic stay in locals for the run.
-      const m = mean[s0]!;
-      const r = rstd[s0]!;
-      let g1 = 0;
-      let g2 = 0;
-      if (cs === 0) {
-        let sdy = 0;
-        let sdyx = 0;
-        for (let d = 0; d < D; d++) {
-          const g = dy[off + d]!;
-          sdy += g;
-          sdyx += g * (x[off + d]! - m);
-        }
-        const sc = scale[c0]!;
-        g1 = sdy * sc;
-        g2 = sdyx * r * sc;
-        dscale[c0]! += sdyx * r;
-        dbias[c0]! += sdy;
-      } else {
-        for (let d = 0; d < D; d++) {
-          const c = c0 + d * cs;
-          const g = dy[off + d]!;
-          const xh = (x[off + d]! - m) * r;
-          const gs = g * scale[c]!;
-          g1 += gs;
-          g2 += gs * xh;
-          dscale[c]! += g * xh;
-          dbias[c]! += g;
+  let off = 0;
+  if (!frozen) {
+    for (let a = 0; a < A; a++) {
+      for (let b = 0; b < B; b++) {
+        for (let c = 0; c < C; c++, off += D) {
+          const s0 = a * sa + b * sb + c * sc;
+          const c0 = a * ca + b * cb + c * cc;
+          const end = off + D;
+          if (ss === 0 && cs === 0) {
+            // Sums of one statistic and channel stay in locals for the run.
+            const m = mean[s0]!;
+            const r = rstd[s0]!;
+            let sdy0 = 0;
+            let sdy1 = 0;
+            let sdyx0 = 0;
+            let sdyx1 = 0;
+            let i = off;
+            for (; i + 1 < end; i += 2) {
+              const g0 = dy[i]!;
+              const g1 = dy[i + 1]!;
+              sdy0 += g0;
+              sdyx0 += g0 * (x[i]! - m);
+              sdy1 += g1;
+              sdyx1 += g1 * (x[i + 1]! - m);
+            }
+            if (i < end) {
+              const g0 = dy[i]!;
+              sdy0 += g0;
+              sdyx0 += g0 * (x[i]! - m);
+            }
+            const sdy = sdy0 + sdy1;
+            const sdyx = sdyx0 + sdyx1;
+            const k = scale[c0]!;
+            sg[s0]! += sdy * k;
+            sgx[s0]! += sdyx * r * k;
+            dscale[c0]! += sdyx * r;
+            dbias[c0]! += sdy;
+          } else if (ss === 0) {
+            const m = mean[s0]!;
+            const r = rstd[s0]!;
+            let g1 = 0;
+            let g2 = 0;
+            for (let i = off, ch = c0; i < end; i++, ch += cs) {
+              const g = dy[i]!;
+              const xh = (x[i]! - m) * r;
+              const gs = g * scale[ch]!;
+              g1 += gs;
+              g2 += gs * xh;
+              dscale[ch]! += g * xh;
+              dbias[ch]! += g;
+            }
+            sg[s0]! += g1;
+            sgx[s0]! += g2;
+          } else {
+            for (let i = off, s = s0, ch = c0; i < end; i++, s += ss, ch += cs) {
+              const g = dy[i]!;
+              const xh = (x[i]! - mean[s]!) * rstd[s]!;
+              const gs = g * scale[ch]!;
+              sg[s]! += gs;
+              sgx[s]! += gs * xh;
+              dscale[ch]! += g * xh;
+              dbias[ch]! += g;
+            }
+          }
         }
       }
-      sg[s0]! += g1;
-      sgx[s0]! += g2;
-      return;
     }
-    for (let d = 0; d < D; d++) {
-      const s = s0 + d * ss;
-      const c = c0 + d * cs;
-      const g = dy[off + d]!;
-      const xh = (x[off + d]! - mean[s]!) * rstd[s]!;
-      const gs = g * scale[c]!;
-      sg[s]! += gs;
-      sgx[s]! += gs * xh;
-      dscale[c]! += g * xh;
-      dbias[c]! += g;
+  } else {
+    // Constant statistics: only the parameter gradients need the sums.
+    for (let a = 0; a < A; a++) {
+      for (let b = 0; b < B; b++) {
+        for (let c = 0; c < C; c++, off += D) {
+          const s0 = a * sa + b * sb + c * sc;
+          const c0 = a * ca + b * cb + c * cc;
+          const end = off + D;
+          for (let i = off, s = s0, ch = c0; i < end; i++, s += ss, ch += cs) {
+            const g = dy[i]!;
+            dscale[ch]! += g * (x[i]! - mean[s]!) * rstd[s]!;
+            dbias[ch]! += g;
+          }
+        }
+      }
     }
-  });
+  }
   const inv = 1 / L.count;
-  runs(L, (off, s0, c0) => {
-    if (ss === 0) {
-      const m = mean[s0]!;
-      const r = rstd[s0]!;
-      const a = sg[s0]! * inv;
-      const b = sgx[s0]! * inv;
-      if (frozen) {
-        for (let d = 0; d < D; d++) dx[off + d] = dy[off + d]! * scale[c0 + d * cs]! * r;
-      } else {
-        for (let d = 0; d < D; d++) {
-          const gs = dy[off + d]! * scale[c0 + d * cs]!;
-          dx[off + d] = r * (gs - a - (x[off + d]! - m) * r * b);
+  off = 0;
+  for (let a = 0; a < A; a++) {
+    for (let b = 0; b < B; b++) {
+      for (let c = 0; c < C; c++, off += D) {
+        const s0 = a * sa + b * sb + c * sc;
+        const c0 = a * ca + b * cb + c * cc;
+        const end = off + D;
+        if (ss === 0 && cs === 0) {
+          const r = rstd[s0]!;
+          const k = scale[c0]! * r;
+          if (frozen) {
+            for (let i = off; i < end; i++) dx[i] = dy[i]! * k;
+          } else {
+            // dx = r·(dy·scale − a − (x−m)·r·b) = dy·k − (x−m)·q − p.
+            const m = mean[s0]!;
+            const p = r * sg[s0]! * inv;
+            const q = r * r * sgx[s0]! * inv;
+            for (let i = off; i < end; i++) dx[i] = dy[i]! * k - (x[i]! - m) * q - p;
+          }
+        } else if (ss === 0) {
+          const m = mean[s0]!;
+          const r = rstd[s0]!;
+          const p = sg[s0]! * inv;
+          const q = sgx[s0]! * inv;
+          if (frozen) {
+            for (let i = off, ch = c0; i < end; i++, ch += cs) dx[i] = dy[i]! * scale[ch]! * r;
+          } else {
+            for (let i = off, ch = c0; i < end; i++, ch += cs) {
+              const gs = dy[i]! * scale[ch]!;
+              dx[i] = r * (gs - p - (x[i]! - m) * r * q);
+            }
+          }
+        } else {
+          for (let i = off, s = s0, ch = c0; i < end; i++, s += ss, ch += cs) {
+            const gs = dy[i]! * scale[ch]!;
+            if (frozen) {
+              dx[i] = gs * rstd[s]!;
+              continue;
+            }
+            const xh = (x[i]! - mean[s]!) * rstd[s]!;
+            dx[i] = rstd[s]! * (gs - sg[s]! * inv - xh * sgx[s]! * inv);
+          }
         }
       }
-      return;
     }
-    for (let d = 0; d < D; d++) {
-      const s = s0 + d * ss;
-      const gs = dy[off + d]! * scale[c0 + d * cs]!;
-      if (frozen) {
-        dx[off + d] = gs * rstd[s]!;
-        continue;
+  }
+}
+
+/**
+ * batch_norm NCHW with batch statistics, channel by channel: a channel's N planes are summed
+ * (one shifted pass, float64) and then normalized while they are still in cache.
+ */
+function bnTrainNchw(
+  x: FloatArray,
+  N: number,
+  C: number,
+  S: number,
+  eps: number,
+  scaleIn: ArrayLike<number>,
+  biasIn: ArrayLike<number>,
+  y: FloatArray,
+): { mean: Float64Array; variance: Float64Array; rstd: Float64Array } {
+  const scale = f64(scaleIn);
+  const bias = f64(biasIn);
+  const mean = new Float64Array(C);
+  const variance = new Float64Array(C);
+  const rstd = new Float64Array(C);
+  const plane = C * S;
+  const cnt = N * S;
+  for (let c = 0; c < C; c++) {
+    const k = x[c * S]!;
+    let s0 = 0;
+    let s1 = 0;
+    let q0 = 0;
+    let q1 = 0;
+    for (let n = 0; n < N; n++) {
+      const off = n * plane + c * S;
+      const end = off + S;
+      let i = off;
+      for (; i + 1 < end; i += 2) {
+        const t0 = x[i]! - k;
+        const t1 = x[i + 1]! - k;
+        s0 += t0;
+        q0 += t0 * t0;
+        s1 += t1;
+        q1 += t1 * t1;
       }
-      const xh = (x[off + d]! - mean[s]!) * rstd[s]!;
-      dx[off + d] = rstd[s]! * (gs - sg[s]! * inv - xh * sgx[s]! * inv);
+      if (i < end) {
+        const t = x[i]! - k;
+        s0 += t;
+        q0 += t * t;
+      }
     }
-  });
+    const dm = (s0 + s1) / cnt;
+    const v = (q0 + q1) / cnt - dm * dm;
+    const m = k + dm;
+    const vv = v < 0 ? 0 : v;
+    mean[c] = m;
+    variance[c] = vv;
+    const r = 1 / Math.sqrt(vv + eps);
+    rstd[c] = r;
+    const a = r * scale[c]!;
+    const b = bias[c]! - m * a;
+    for (let n = 0; n < N; n++) {
+      const off = n * plane + c * S;
+      const end = off + S;
+      for (let i = off; i < end; i++) y[i] = x[i]! * a + b;
+    }
+  }
+  return { mean, variance, rstd };
+}
+
+/** batch_norm_grad NCHW with batch statistics, channel by channel (sums, then dx while cached). */
+function bnGradNchw(
+  x: FloatArray,
+  dy: FloatArray,
+  N: number,
+  C: number,
+  S: number,
+  meanIn: ArrayLike<number>,
+  rstdIn: ArrayLike<number>,
+  scaleIn: ArrayLike<number>,
+  dx: FloatArray,
+  dscale: Float64Array,
+  dbias: Float64Array,
+): void {
+  const mean = f64(meanIn);
+  const rstd = f64(rstdIn);
+  const scale = f64(scaleIn);
+  const plane = C * S;
+  const inv = 1 / (N * S);
+  for (let c = 0; c < C; c++) {
+    const m = mean[c]!;
+    const r = rstd[c]!;
+    let sdy0 = 0;
+    let sdy1 = 0;
+    let sdyx0 = 0;
+    let sdyx1 = 0;
+    for (let n = 0; n < N; n++) {
+      const off = n * plane + c * S;
+      const end = off + S;
+      let i = off;
+      for (; i + 1 < end; i += 2) {
+        const g0 = dy[i]!;
+        const g1 = dy[i + 1]!;
+        sdy0 += g0;
+        sdyx0 += g0 * (x[i]! - m);
+        sdy1 += g1;
+        sdyx1 += g1 * (x[i + 1]! - m);
+      }
+      if (i < end) {
+        const g0 = dy[i]!;
+        sdy0 += g0;
+        sdyx0 += g0 * (x[i]! - m);
+      }
+    }
+    const sdy = sdy0 + sdy1;
+    const sdyx = sdyx0 + sdyx1;
+    const sc = scale[c]!;
+    dscale[c] = sdyx * r;
+    dbias[c] = sdy;
+    const k = sc * r;
+    const p = r * sdy * sc * inv;
+    const q = r * r * sdyx * r * sc * inv;
+    for (let n = 0; n < N; n++) {
+      const off = n * plane + c * S;
+      const end = off + S;
+      for (let i = off; i < end; i++) dx[i] = dy[i]! * k - (x[i]! - m) * q - p;
+    }
+  }
 }
 
 function filled(n: number, v: number): Float64Array {
@@ -287,10 +516,17 @@ const batchNorm: KernelFn = (inputs, ctx) => {
     };
   } else {
     const mom = inputs.MomentumTensor ? floatBuf(inputs.MomentumTensor as Tensor)[0]! : floatAttr(ctx.attrs, 'momentum');
-    const m = moments(xd, L);
+    // NCHW (one statistic per contiguous plane): statistics and normalization fused per channel.
+    const nchw = L.stat[1] === 1;
+    const m: { mean: Float64Array; variance: Float64Array; rstd?: Float64Array } = nchw
+      ? bnTrainNchw(xd, L.dims[0], C, L.dims[3], eps, floatBuf(inputs.Scale as Tensor), floatBuf(inputs.Bias as Tensor), y)
+      : moments(xd, L);
     for (let c = 0; c < C; c++) {
       runMean[c] = runMean[c]! * mom + m.mean[c]! * (1 - mom);
       runVar[c] = runVar[c]! * mom + m.variance[c]! * (1 - mom);
+    }
+    if (m.rstd) {
+      return { Y: narrowTo(meta.Y!.dtype, y), MeanOut: runMean, VarianceOut: runVar, SavedMean: out(statT, m.mean), SavedVariance: out(statT, m.rstd) };
     }
     mean = m.mean;
     rstd = invStd(m.variance, eps);
@@ -319,7 +555,8 @@ const batchNormGrad: KernelFn = (inputs, ctx) => {
   }
   const mean = global ? floatBuf(inputs.Mean as Tensor) : floatBuf(inputs.SavedMean as Tensor);
   const rstd = global ? invStd(floatBuf(inputs.Variance as Tensor), floatAttr(ctx.attrs, 'epsilon')) : floatBuf(inputs.SavedVariance as Tensor);
-  normBackward(xd, dy, L, mean, rstd, floatBuf(inputs.Scale as Tensor), global, dx, dscale, dbias);
+  if (!global && L.stat[1] === 1) bnGradNchw(xd, dy, L.dims[0], C, L.dims[3], mean, rstd, floatBuf(inputs.Scale as Tensor), dx, dscale, dbias);
+  else normBackward(xd, dy, L, mean, rstd, floatBuf(inputs.Scale as Tensor), global, dx, dscale, dbias);
   return { 'X@GRAD': narrowTo(meta['X@GRAD']!.dtype, dx), 'Scale@GRAD': out(pd, dscale), 'Bias@GRAD': out(pd, dbias) };
 };
 
