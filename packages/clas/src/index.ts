@@ -4,3 +4,8 @@
  */
 export * from './config';
 export * from './data';
+export * from './engine';
+export * from './loss';
+export * from './metric';
+export * from './optimizer';
+export * from './postprocess';

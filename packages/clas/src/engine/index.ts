@@ -1,0 +1,5 @@
+export * from './checkpoint';
+export * from './engine';
+export * from './images';
+export * from './logger';
+export * from './model';
