@@ -33,7 +33,7 @@ export class CliError extends Error {
   }
 }
 
-/** The parser with the options every CLI takes; `extra` adds a CLI's own. */
+/** The parser with the options every CLI takes (a CLI chains its own, e.g. infer's --image). */
 export function commonParser(argv: readonly string[], script: string, describe: string): Argv<CommonArgs> {
   return yargs([...argv])
     .scriptName(script)

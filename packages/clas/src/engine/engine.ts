@@ -4,8 +4,8 @@
  * optimizer from their sections, and runs the mode asked for.
  *
  * Training follows PaddleClas: epochs are 1-based; the learning rate steps every iteration;
- * every `eval_interval` epochs the model is evaluated and `best_model.*` saved when top-1
- * improves; every `save_interval` epochs `epoch_N.*` is saved, and `latest.*` after every
+ * every `eval_interval` epochs (and after the last) the model is evaluated and `best_model.*`
+ * saved when top-1 improves; every `save_interval` epochs `epoch_N.*` is saved, and `latest.*` after every
  * epoch. `Global.checkpoints` resumes at the epoch after the checkpoint's, with its weights,
  * optimizer accumulators, learning-rate schedule, global step and random-generator state, and
  * each epoch's data order depends only on its number, so a resumed run continues exactly as the
@@ -329,7 +329,9 @@ export class Engine {
         let epochEval: EvalResult | null = null;
         // PaddleClas's order: best_model when top-1 improves, epoch_N every save_interval, latest always.
         const prefixes: string[] = [];
-        if (this.evalLoader && epoch % g.eval_interval === 0) {
+        // Every eval_interval epochs, and after the last one whatever the interval (PaddleClas
+        // would skip it), so a run always ends with the final model's accuracy.
+        if (this.evalLoader && (epoch % g.eval_interval === 0 || epoch === epochs)) {
           epochEval = lastEval = await this.evaluate(epoch, this.evalLoader, evalLoss, evalMetrics);
           const key = evalMetrics[0]!.keys[0]!;
           acc = lastEval[key]!;

@@ -200,6 +200,20 @@ describe('a two-epoch learning run on a Fashion-MNIST subset', () => {
   });
 });
 
+test('evaluation every eval_interval epochs and always after the last', async () => {
+  const evals: (number | null)[] = [];
+  const engine = new Engine(
+    loadConfig(cfgFile, ['Global.epochs=3', 'Global.eval_interval=2', 'Global.save_interval=2', 'Global.print_batch_step=100', `Global.output_dir=${path.join(dir, 'interval')}`]),
+    'train',
+    { ...quiet, onEpochEnd: (i) => evals.push(i.eval ? i.epoch : null) },
+  );
+  await engine.train();
+  engine.close();
+  expect(evals).toEqual([null, 2, 3]);
+  const files = fs.readdirSync(path.join(dir, 'interval', 'TinyNet'));
+  expect(files.filter((f) => f.endsWith('.pdparams')).sort()).toEqual(['best_model.pdparams', 'epoch_2.pdparams', 'latest.pdparams']);
+}, 60_000);
+
 describe('clear errors naming the key or file', () => {
   const build = (overrides: string[], mode: 'train' | 'eval' = 'train') => new Engine(loadConfig(cfgFile, overrides), mode, { ...quiet, source: cfgFile });
 
