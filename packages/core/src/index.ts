@@ -17,6 +17,7 @@ export * from './tensor/dtype';
 export { numel, broadcastShapes, type Shape } from './tensor/shape';
 export type { Backend, BackendFactory } from './backends/backend';
 export { blasInfo } from './backends/cpu/blas';
+export { dnnlInfo } from './backends/cpu/dnnl/lib';
 export {
   registerOp,
   registerKernel,

@@ -1,4 +1,6 @@
 import { backward, conv2d, conv2dTranspose, engine, memory, OpError, sum, tensor, tidy, type Tensor } from '../src';
+import { dnnlConvBackwardData, dnnlConvBackwardFilter, dnnlConvForward } from '../src/backends/cpu/dnnl/conv';
+import { dnnlInfo } from '../src/backends/cpu/dnnl/lib';
 import { convBackwardData, convBackwardFilter, convForward, setColumnLimit } from '../src/backends/cpu/kernels/conv';
 import type { ConvGeom } from '../src/kernels/specs/conv';
 
@@ -78,6 +80,31 @@ describe('conv kernels against the definition', () => {
           setColumnLimit(prev);
         }
       }
+    });
+  }
+
+  // oneDNN (libdnnl2) runs float32 NCHW convolutions when installed; .ci/run installs it.
+  const withDnnl = dnnlInfo() ? it : it.skip;
+  for (const [name, g] of geoms) {
+    withDnnl(`oneDNN: ${name}`, () => {
+      const x = Float64Array.from({ length: g.n * g.c * g.h * g.w }, rnd);
+      const f = Float64Array.from({ length: g.m * (g.c / g.groups) * g.kh * g.kw }, rnd);
+      const dy = Float64Array.from({ length: g.n * g.m * g.oh * g.ow }, rnd);
+      const want = naive(g, x, f, dy);
+      const near = (got: Float32Array, ref: Float64Array, what: string): void => {
+        for (let i = 0; i < ref.length; i++) {
+          if (!(Math.abs(got[i]! - ref[i]!) <= 1e-5)) throw new Error(`${what}: element ${i} is ${got[i]}, expected ${ref[i]}`);
+        }
+      };
+      const y = new Float32Array(want.y.length).fill(NaN);
+      expect(dnnlConvForward(Float32Array.from(x), Float32Array.from(f), g, y)).toBe(true);
+      near(y, want.y, 'forward');
+      const dx = new Float32Array(x.length).fill(NaN);
+      expect(dnnlConvBackwardData(Float32Array.from(dy), Float32Array.from(f), g, dx)).toBe(true);
+      near(dx, want.dx, 'data gradient');
+      const df = new Float32Array(f.length).fill(NaN);
+      expect(dnnlConvBackwardFilter(Float32Array.from(x), Float32Array.from(dy), g, df)).toBe(true);
+      near(df, want.df, 'filter gradient');
     });
   }
 

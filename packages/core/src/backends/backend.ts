@@ -21,6 +21,8 @@ export interface Backend {
   synchronize(): void;
   /** Bytes the backend holds beyond live tensors (pools, caches); 0 when it keeps none. */
   cachedBytes?(): number;
+  /** Releases what cachedBytes counts. */
+  emptyCache?(): void;
 }
 
 export type BackendFactory = (index: number) => Backend;

@@ -26,6 +26,11 @@ export function memory(): MemoryInfo {
   return engine.memory();
 }
 
+/** Releases the memory backends keep for reuse (reported as `cachedBytes` by `memory()`). */
+export function emptyCache(): void {
+  engine.emptyCache();
+}
+
 /** Runs fn without recording operations for autograd (Paddle's `no_grad`). */
 export function noGrad<T>(fn: () => T): T {
   return engine.noGrad(fn);

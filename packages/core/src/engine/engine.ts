@@ -191,6 +191,11 @@ export class Engine {
     }
   }
 
+  /** Releases the memory backends keep for reuse (CPU array pool, device caches). */
+  emptyCache(): void {
+    for (const b of this.backends.values()) b.emptyCache?.();
+  }
+
   memory(): MemoryInfo {
     const devices: MemoryInfo['devices'] = {};
     let numTensors = 0;
@@ -386,6 +391,9 @@ export class Engine {
       if (v === undefined) continue;
       for (const t of Array.isArray(v) ? v : [v]) inputStorage.set(t._storage.buffer, t);
     }
+    // A buffer returned for two outputs must become one storage with two views, or freeing
+    // both would release it twice.
+    const produced = new Map<unknown, Tensor>();
     const wrapOne = (slot: string, m: TensorMeta, r: KernelOutput): Tensor => {
       let buffer = r;
       let shape = m.shape;
@@ -394,14 +402,16 @@ export class Engine {
         shape = r.shape;
       }
       if (buffer === undefined) throw new OpError(spec.type, `kernel on ${backend.kind} produced no output ${slot}`);
-      const shared = inputStorage.get(buffer);
+      const shared = inputStorage.get(buffer) ?? produced.get(buffer);
       if (shared) {
         if (numel(shape) !== shared._storage.numel || shared.dtype !== m.dtype) {
           throw new OpError(spec.type, `kernel returned input buffer for ${slot} with another size or dtype`);
         }
         return this.view(shared, shape);
       }
-      return this.makeTensor(backend, buffer, shape, m.dtype);
+      const t = this.makeTensor(backend, buffer, shape, m.dtype);
+      produced.set(buffer, t);
+      return t;
     };
     const out: SlotMap<Tensor> = {};
     for (const s of spec.outputs) {

@@ -11,6 +11,8 @@ import {
   type TypedArray,
 } from '../../tensor/dtype';
 import type { Tensor } from '../../tensor/tensor';
+import { dnnlScratchBytes } from './dnnl/primitive';
+import { emptyPool, pooledBytes, release } from './pool';
 
 /** The CPU backend: buffers are typed arrays in the JS heap. */
 export class CpuBackend implements Backend {
@@ -31,8 +33,17 @@ export class CpuBackend implements Backend {
     return (buffer as TypedArray).slice(0, numel);
   }
 
-  free(): void {
-    // Typed arrays are reclaimed by the garbage collector once no tensor refers to them.
+  free(buffer: unknown): void {
+    // Large float arrays go back to the pool; the rest are left to the garbage collector.
+    release(buffer);
+  }
+
+  cachedBytes(): number {
+    return pooledBytes() + dnnlScratchBytes();
+  }
+
+  emptyCache(): void {
+    emptyPool();
   }
 
   synchronize(): void {}

@@ -12,6 +12,7 @@ import type { FloatArray } from '../../../tensor/dtype';
 import { numel } from '../../../tensor/shape';
 import type { Tensor } from '../../../tensor/tensor';
 import { floatBuf, narrowTo } from '../backend';
+import { dnnlRelu, dnnlReluGrad } from '../dnnl/eltwise';
 import { erfc, gradLoopKernel, loopKernel, stageArray, type GradLoop, type Loop } from './unary';
 
 const f = (a: Attrs, name: string): number => floatAttr(a, name);
@@ -86,7 +87,7 @@ function relu6GradF32(y: Float32Array, dy: Float32Array, o: Float32Array, n: num
 
 const FORWARD: Record<string, (a: Attrs) => Loop> = {
   relu: () => (s, o, n) => {
-    if (s instanceof Float32Array && o instanceof Float32Array) return reluF32(s, o, n);
+    if (s instanceof Float32Array && o instanceof Float32Array) return void (dnnlRelu(s, o, n) || reluF32(s, o, n));
     for (let i = 0; i < n; i++) {
       const x = s[i]!;
       o[i] = x < 0 ? 0 : x; // NaN passes through
@@ -272,7 +273,9 @@ const FORWARD: Record<string, (a: Attrs) => Loop> = {
 
 const DERIV: Record<string, (a: Attrs) => GradLoop> = {
   relu: () => (out, dy, o, n) => {
-    if (out instanceof Float32Array && dy instanceof Float32Array && o instanceof Float32Array) return reluGradF32(out, dy, o, n);
+    if (out instanceof Float32Array && dy instanceof Float32Array && o instanceof Float32Array) {
+      return void (dnnlReluGrad(out, dy, o, n) || reluGradF32(out, dy, o, n));
+    }
     for (let i = 0; i < n; i++) o[i] = out[i]! > 0 ? dy[i]! : 0;
   },
   relu6: (a) => {

@@ -18,10 +18,12 @@ import { numel } from '../../../tensor/shape';
 import type { Tensor } from '../../../tensor/tensor';
 import { gemm } from '../blas';
 import { floatBuf, narrowTo } from '../backend';
+import { takeF32, takeF64 } from '../pool';
+import { dnnlConvBackwardData, dnnlConvBackwardFilter, dnnlConvForward } from '../dnnl/conv';
 import { copyRows, deinterleave, gatherPlane, interleave, phaseSize, scatterAddPlane, scratch } from './im2col';
 
 function alloc(like: FloatArray, n: number): FloatArray {
-  return like instanceof Float64Array ? new Float64Array(n) : new Float32Array(n);
+  return like instanceof Float64Array ? takeF64(n) : takeF32(n);
 }
 
 /**
@@ -522,6 +524,24 @@ function fromNCHW(a: FloatArray, g: ConvGeom, c: number, hw: number): FloatArray
   return g.nhwc ? nhwcSwap(a, g.n, c, hw, true) : a;
 }
 
+// oneDNN's primitives when the library is present and the data float32 NCHW; GEMM lowering otherwise.
+const f32 = (...a: FloatArray[]): boolean => a.every((v) => v instanceof Float32Array);
+
+function forward(x: FloatArray, f: FloatArray, g: ConvGeom, y: FloatArray): void {
+  if (f32(x, f, y) && dnnlConvForward(x as Float32Array, f as Float32Array, g, y as Float32Array)) return;
+  convForward(x, f, g, y);
+}
+
+function backwardData(dy: FloatArray, f: FloatArray, g: ConvGeom, dx: FloatArray): void {
+  if (f32(dy, f, dx) && dnnlConvBackwardData(dy as Float32Array, f as Float32Array, g, dx as Float32Array)) return;
+  convBackwardData(dy, f, g, dx);
+}
+
+function backwardFilter(x: FloatArray, dy: FloatArray, g: ConvGeom, df: FloatArray): void {
+  if (f32(x, dy, df) && dnnlConvBackwardFilter(x as Float32Array, dy as Float32Array, g, df as Float32Array)) return;
+  convBackwardFilter(x, dy, g, df);
+}
+
 function forwardKernel(type: string): KernelFn {
   const transpose = isTransposeOp(type);
   return (inputs, ctx) => {
@@ -534,10 +554,10 @@ function forwardKernel(type: string): KernelFn {
     const out = alloc(f, numel(meta.shape));
     if (transpose) {
       // Input sits on the convolution's output side; Output is the data gradient.
-      convBackwardData(toNCHW(floatBuf(xt), g, s.outC, s.outHW), f, g, out);
+      backwardData(toNCHW(floatBuf(xt), g, s.outC, s.outHW), f, g, out);
       return { Output: narrowTo(meta.dtype, fromNCHW(out, g, s.inC, s.inHW)) };
     }
-    convForward(toNCHW(floatBuf(xt), g, s.inC, s.inHW), f, g, out);
+    forward(toNCHW(floatBuf(xt), g, s.inC, s.inHW), f, g, out);
     return { Output: narrowTo(meta.dtype, fromNCHW(out, g, s.outC, s.outHW)) };
   };
 }
@@ -556,16 +576,16 @@ function gradKernel(type: string): KernelFn {
     if (transpose) {
       // Conv roles: Output@GRAD is on the input side, Input on the output side.
       const dyc = toNCHW(floatBuf(dyt), g, s.inC, s.inHW);
-      convForward(dyc, f, g, dx);
-      convBackwardFilter(dyc, toNCHW(floatBuf(xt), g, s.outC, s.outHW), g, df);
+      forward(dyc, f, g, dx);
+      backwardFilter(dyc, toNCHW(floatBuf(xt), g, s.outC, s.outHW), g, df);
       return {
         'Input@GRAD': narrowTo(xt.dtype, fromNCHW(dx, g, s.outC, s.outHW)),
         'Filter@GRAD': narrowTo(ft.dtype, df),
       };
     }
     const dyc = toNCHW(floatBuf(dyt), g, s.outC, s.outHW);
-    convBackwardData(dyc, f, g, dx);
-    convBackwardFilter(toNCHW(floatBuf(xt), g, s.inC, s.inHW), dyc, g, df);
+    backwardData(dyc, f, g, dx);
+    backwardFilter(toNCHW(floatBuf(xt), g, s.inC, s.inHW), dyc, g, df);
     return {
       'Input@GRAD': narrowTo(xt.dtype, fromNCHW(dx, g, s.inC, s.inHW)),
       'Filter@GRAD': narrowTo(ft.dtype, df),

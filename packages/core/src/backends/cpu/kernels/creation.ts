@@ -5,9 +5,11 @@ import { allocArray, floatToBf16, floatToHalf, type DType, type NumericArray, ty
 import { numel } from '../../../tensor/shape';
 import type { Tensor } from '../../../tensor/tensor';
 import { buf, fromNumbers, narrowTo, numBuf } from '../backend';
+import { takeF32 } from '../pool';
 
 /** A buffer of `n` elements of `dtype`, all equal to `v` (converted as a cast would). */
 export function filled(dtype: DType, n: number, v: number): TypedArray {
+  if (dtype === 'float32') return v === 0 ? takeF32(n) : takeF32(n, false).fill(v);
   const out = allocArray(dtype, n);
   if (v === 0) return out;
   switch (dtype) {
@@ -24,7 +26,7 @@ export function filled(dtype: DType, n: number, v: number): TypedArray {
       (out as Uint8Array).fill(v ? 1 : 0);
       break;
     default:
-      (out as NumericArray).fill(dtype === 'float32' || dtype === 'float64' ? v : Math.trunc(v));
+      (out as NumericArray).fill(dtype === 'float64' ? v : Math.trunc(v));
   }
   return out;
 }

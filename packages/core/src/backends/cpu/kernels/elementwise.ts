@@ -4,6 +4,8 @@ import { allocArray, isIntDType, type DType, type NumericArray } from '../../../
 import { broadcastStrides, numel, shapesEqual, type Shape } from '../../../tensor/shape';
 import type { Tensor } from '../../../tensor/tensor';
 import { narrowTo, numBuf } from '../backend';
+import { takeF32 } from '../pool';
+import { dnnlAdd } from '../dnnl/eltwise';
 
 type BinFn = (a: number, b: number) => number;
 
@@ -410,10 +412,14 @@ function tryFast(fast: FastLoop, x: NumericArray, xShape: Shape, y: NumericArray
 /** The compute array for a result of `dtype`: direct for float32/64 and small ints, float64 otherwise. */
 function computeArray(dtype: DType, n: number): NumericArray {
   if (dtype === 'int64' || dtype === 'float16' || dtype === 'bfloat16') return new Float64Array(n);
+  // Every element is written by the loops, so a recycled float32 array needs no clearing.
+  if (dtype === 'float32') return takeF32(n, false);
   return allocArray(dtype, n) as NumericArray;
 }
 
-function binaryKernel(fFloat: BinFn, fInt: BinFn = fFloat, boolOut = false, fast?: FastLoop): KernelFn {
+type SameShapeF32 = (a: Float32Array, b: Float32Array, out: Float32Array, n: number) => boolean;
+
+function binaryKernel(fFloat: BinFn, fInt: BinFn = fFloat, boolOut = false, fast?: FastLoop, lib?: SameShapeF32): KernelFn {
   return (inputs, ctx: KernelContext) => {
     const x = inputs.X as Tensor;
     const y = inputs.Y as Tensor;
@@ -423,6 +429,10 @@ function binaryKernel(fFloat: BinFn, fInt: BinFn = fFloat, boolOut = false, fast
     const f = isIntDType(x.dtype) || x.dtype === 'bool' ? fInt : fFloat;
     const xb = numBuf(x);
     const yb = numBuf(y);
+    const n = out.length;
+    if (lib && xb instanceof Float32Array && yb instanceof Float32Array && out instanceof Float32Array && xb.length === n && yb.length === n && lib(xb, yb, out, n)) {
+      return { Out: out };
+    }
     if (!fast || !tryFast(fast, xb, xa, yb, ya, meta.shape, out)) broadcastBinary(xb, xa, yb, ya, meta.shape, out, f);
     return { Out: boolOut ? out : narrowTo(meta.dtype, out) };
   };
@@ -435,7 +445,7 @@ function pyMod(a: number, b: number): number {
 }
 
 export const kernels: Record<string, KernelFn> = {
-  elementwise_add: binaryKernel((a, b) => a + b, undefined, false, addLoop),
+  elementwise_add: binaryKernel((a, b) => a + b, undefined, false, addLoop, dnnlAdd),
   elementwise_sub: binaryKernel((a, b) => a - b, undefined, false, subLoop),
   elementwise_mul: binaryKernel((a, b) => a * b, undefined, false, mulLoop),
   elementwise_div: binaryKernel(

@@ -4,6 +4,7 @@ import { bnDims, bnUsesGlobalStats, gnDims, inDims, lnDims } from '../../../kern
 import type { DType, FloatArray } from '../../../tensor/dtype';
 import type { Tensor } from '../../../tensor/tensor';
 import { buf, floatBuf, narrowTo } from '../backend';
+import { dnnlBatchNormGlobal, dnnlBatchNormGrad, dnnlBatchNormTrain } from '../dnnl/batch-norm';
 import { floatOut } from './pool';
 
 /**
@@ -488,6 +489,23 @@ function inLayout(op: string, x: Tensor): NormLayout {
   return { dims: [n, c, 1, s], stat: [c, 1, 0, 0], chan: [0, 1, 0, 0], numStats: n * c, numChannels: c, count: s };
 }
 
+const allF32 = (...a: unknown[]): boolean => a.every((v) => v instanceof Float32Array);
+
+/** The batch statistics of a oneDNN training forward, or null when it does not run. */
+function dnnlTrain(
+  x: Float32Array,
+  dims: [number, number, number],
+  eps: number,
+  scale: Float32Array,
+  bias: Float32Array,
+  y: Float32Array,
+): { mean: Float32Array; variance: Float32Array; rstd: Float64Array } | null {
+  const mean = new Float32Array(dims[1]);
+  const variance = new Float32Array(dims[1]);
+  if (!dnnlBatchNormTrain(x, dims, eps, scale, bias, y, mean, variance)) return null;
+  return { mean, variance, rstd: invStd(variance, eps) };
+}
+
 const batchNorm: KernelFn = (inputs, ctx) => {
   const x = inputs.X as Tensor;
   const meta = ctx.meta as Record<string, TensorMeta>;
@@ -498,12 +516,21 @@ const batchNorm: KernelFn = (inputs, ctx) => {
   const runMean = buf<FloatArray>(inputs.Mean as Tensor);
   const runVar = buf<FloatArray>(inputs.Variance as Tensor);
   const statT = meta.SavedMean!.dtype;
-  const y = floatOut(meta.Y!.dtype, xd.length);
+  const y = floatOut(meta.Y!.dtype, xd.length, false);
+  const scale = floatBuf(inputs.Scale as Tensor);
+  const bias = floatBuf(inputs.Bias as Tensor);
+  // NCHW float32 goes to oneDNN when present; [N, C, H·W] is the shape it sees.
+  const nchw = L.stat[1] === 1;
+  const f32 = nchw && allF32(xd, y, scale, bias, runMean, runVar);
+  const dims: [number, number, number] = [L.dims[0], C, L.dims[3]];
   let mean: ArrayLike<number>;
   let rstd: Float64Array;
   if (bnUsesGlobalStats(ctx.attrs)) {
     mean = runMean;
     rstd = invStd(runVar, eps);
+    if (f32 && dnnlBatchNormGlobal(xd as Float32Array, dims, eps, scale as Float32Array, bias as Float32Array, runMean as Float32Array, runVar as Float32Array, y as Float32Array)) {
+      return { Y: y, MeanOut: runMean, VarianceOut: runVar, SavedMean: out(statT, mean), SavedVariance: out(statT, rstd) };
+    }
   } else if (L.count === 1) {
     // One value per channel: Paddle copies X and leaves the running statistics alone.
     y.set(xd);
@@ -517,9 +544,9 @@ const batchNorm: KernelFn = (inputs, ctx) => {
   } else {
     const mom = inputs.MomentumTensor ? floatBuf(inputs.MomentumTensor as Tensor)[0]! : floatAttr(ctx.attrs, 'momentum');
     // NCHW (one statistic per contiguous plane): statistics and normalization fused per channel.
-    const nchw = L.stat[1] === 1;
-    const m: { mean: Float64Array; variance: Float64Array; rstd?: Float64Array } = nchw
-      ? bnTrainNchw(xd, L.dims[0], C, L.dims[3], eps, floatBuf(inputs.Scale as Tensor), floatBuf(inputs.Bias as Tensor), y)
+    const m: { mean: ArrayLike<number>; variance: ArrayLike<number>; rstd?: Float64Array } = nchw
+      ? (f32 && dnnlTrain(xd as Float32Array, dims, eps, scale as Float32Array, bias as Float32Array, y as Float32Array)) ||
+        bnTrainNchw(xd, L.dims[0], C, L.dims[3], eps, scale, bias, y)
       : moments(xd, L);
     for (let c = 0; c < C; c++) {
       runMean[c] = runMean[c]! * mom + m.mean[c]! * (1 - mom);
@@ -531,7 +558,7 @@ const batchNorm: KernelFn = (inputs, ctx) => {
     mean = m.mean;
     rstd = invStd(m.variance, eps);
   }
-  normalize(xd, L, mean, rstd, floatBuf(inputs.Scale as Tensor), floatBuf(inputs.Bias as Tensor), y);
+  normalize(xd, L, mean, rstd, scale, bias, y);
   // Writing into the running statistics' own buffers makes MeanOut/VarianceOut in-place.
   return { Y: narrowTo(meta.Y!.dtype, y), MeanOut: runMean, VarianceOut: runVar, SavedMean: out(statT, mean), SavedVariance: out(statT, rstd) };
 };
@@ -543,20 +570,36 @@ const batchNormGrad: KernelFn = (inputs, ctx) => {
   const C = L.numStats;
   const xd = floatBuf(x);
   const dy = floatBuf(inputs['Y@GRAD'] as Tensor);
-  const dx = floatOut(meta['X@GRAD']!.dtype, xd.length);
-  const dscale = new Float64Array(C);
-  const dbias = new Float64Array(C);
+  const dx = floatOut(meta['X@GRAD']!.dtype, xd.length, false);
   const global = bnUsesGlobalStats(ctx.attrs);
   const pd = meta['Scale@GRAD']!.dtype;
+  const scale = floatBuf(inputs.Scale as Tensor);
+  const eps = floatAttr(ctx.attrs, 'epsilon');
+  if (L.stat[1] === 1 && (global || L.count > 1)) {
+    const mean = floatBuf((global ? inputs.Mean : inputs.SavedMean) as Tensor);
+    const stat = floatBuf((global ? inputs.Variance : inputs.SavedVariance) as Tensor);
+    if (allF32(xd, dy, dx, scale, mean, stat)) {
+      // oneDNN wants the variance; the saved statistic is 1/√(σ² + ε).
+      const variance = global ? (stat as Float32Array) : Float32Array.from(stat, (r) => 1 / (r * r) - eps);
+      const ds = new Float32Array(C);
+      const db = new Float32Array(C);
+      const dims: [number, number, number] = [L.dims[0], C, L.dims[3]];
+      if (dnnlBatchNormGrad(xd as Float32Array, dims, eps, global, mean as Float32Array, variance, dy as Float32Array, scale as Float32Array, dx as Float32Array, ds, db)) {
+        return { 'X@GRAD': dx, 'Scale@GRAD': out(pd, ds), 'Bias@GRAD': out(pd, db) };
+      }
+    }
+  }
+  const dscale = new Float64Array(C);
+  const dbias = new Float64Array(C);
   if (!global && L.count === 1) {
     // The forward copied X to Y: the gradient passes straight through.
     dx.set(dy);
     return { 'X@GRAD': narrowTo(meta['X@GRAD']!.dtype, dx), 'Scale@GRAD': out(pd, dscale), 'Bias@GRAD': out(pd, dbias) };
   }
   const mean = global ? floatBuf(inputs.Mean as Tensor) : floatBuf(inputs.SavedMean as Tensor);
-  const rstd = global ? invStd(floatBuf(inputs.Variance as Tensor), floatAttr(ctx.attrs, 'epsilon')) : floatBuf(inputs.SavedVariance as Tensor);
-  if (!global && L.stat[1] === 1) bnGradNchw(xd, dy, L.dims[0], C, L.dims[3], mean, rstd, floatBuf(inputs.Scale as Tensor), dx, dscale, dbias);
-  else normBackward(xd, dy, L, mean, rstd, floatBuf(inputs.Scale as Tensor), global, dx, dscale, dbias);
+  const rstd = global ? invStd(floatBuf(inputs.Variance as Tensor), eps) : floatBuf(inputs.SavedVariance as Tensor);
+  if (!global && L.stat[1] === 1) bnGradNchw(xd, dy, L.dims[0], C, L.dims[3], mean, rstd, scale, dx, dscale, dbias);
+  else normBackward(xd, dy, L, mean, rstd, scale, global, dx, dscale, dbias);
   return { 'X@GRAD': narrowTo(meta['X@GRAD']!.dtype, dx), 'Scale@GRAD': out(pd, dscale), 'Bias@GRAD': out(pd, dbias) };
 };
 

@@ -5,13 +5,14 @@ import type { DType, FloatArray } from '../../../tensor/dtype';
 import { numel } from '../../../tensor/shape';
 import type { Tensor } from '../../../tensor/tensor';
 import { floatBuf, narrowTo, numBuf } from '../backend';
+import { takeF32, takeF64 } from '../pool';
 
 /** Paddle seeds max pooling with -FLT_MAX, so an empty window yields it rather than -Infinity. */
 const NEG_FLT_MAX = -3.4028234663852886e38;
 
 /** A float result array: float64 stays float64, everything else is computed in float32. */
-export function floatOut(dtype: DType, n: number): Float32Array | Float64Array {
-  return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
+export function floatOut(dtype: DType, n: number, zero = true): Float32Array | Float64Array {
+  return dtype === 'float64' ? takeF64(n, zero) : takeF32(n, zero);
 }
 
 /** [start, end) input bounds of each output row (or column), clipped to the input. */

@@ -8,6 +8,7 @@ import { floatAttr } from '../../../kernels/specs/common';
 import { isIntDType, type DType, type FloatArray, type NumericArray, type TypedArray } from '../../../tensor/dtype';
 import type { Tensor } from '../../../tensor/tensor';
 import { floatBuf, narrowTo, numBuf } from '../backend';
+import { takeF32 } from '../pool';
 
 /**
  * Writes n results into out from src. Every op has its own loop literal rather than one loop
@@ -23,12 +24,12 @@ export type GradLoop = (v: FloatArray, dy: FloatArray, out: FloatArray, n: numbe
  * store directly (float32, float64, int32), float32 for half types and float64 for int64, which
  * `narrowTo` then converts.
  */
-export function stageArray(dtype: DType, n: number): NumericArray {
+export function stageArray(dtype: DType, n: number, zero = true): NumericArray {
   switch (dtype) {
     case 'float32':
     case 'float16':
     case 'bfloat16':
-      return new Float32Array(n);
+      return takeF32(n, zero);
     case 'int32':
       return new Int32Array(n);
     default:
@@ -39,7 +40,7 @@ export function stageArray(dtype: DType, n: number): NumericArray {
 /** Runs `loop` over x into a new array of `dtype`. */
 export function runLoop(x: Tensor, dtype: DType, loop: Loop): TypedArray {
   const src = numBuf(x);
-  const out = stageArray(dtype, src.length);
+  const out = stageArray(dtype, src.length, false);
   loop(src, out, src.length);
   return narrowTo(dtype, out);
 }
@@ -55,7 +56,7 @@ export function gradLoopKernel(dep: 'X' | 'Out', make: (a: Attrs) => GradLoop): 
     const v = floatBuf(inputs[dep] as Tensor);
     const dy = floatBuf(inputs['Out@GRAD'] as Tensor);
     const dtype = (ctx.meta['X@GRAD'] as TensorMeta).dtype;
-    const out = stageArray(dtype, dy.length) as FloatArray;
+    const out = stageArray(dtype, dy.length, false) as FloatArray;
     make(ctx.attrs)(v, dy, out, dy.length);
     return { 'X@GRAD': narrowTo(dtype, out) };
   };

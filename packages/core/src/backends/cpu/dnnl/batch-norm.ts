@@ -1,0 +1,123 @@
+/**
+ * batch_norm on NCHW float32 as oneDNN primitives. oneDNN returns the batch mean and biased
+ * variance; the Paddle-specific parts (running-statistics update, SavedVariance as 1/std) stay
+ * in the CPU kernel, on per-channel vectors.
+ */
+import { ARG, BN_GLOBAL_STATS, BN_USE_SCALE, BN_USE_SHIFT, dnnl, plainMd, PROP_BACKWARD, PROP_FWD_INFERENCE, PROP_FWD_TRAINING, QUERY } from './lib';
+import { desc, Primitive, primitiveDesc } from './primitive';
+
+const cache = new Map<string, Primitive | null>();
+
+/** Below this many elements the fused JavaScript loops are as fast. */
+const MIN_ELEMENTS = 1 << 14;
+
+const FLAGS = BN_USE_SCALE | BN_USE_SHIFT;
+
+function fwdDesc(data: Uint8Array, eps: number, global: boolean): Uint8Array | null {
+  const d = dnnl()!;
+  const od = desc();
+  const st = d.f.bn_fwd!(od, global ? PROP_FWD_INFERENCE : PROP_FWD_TRAINING, data, eps, FLAGS | (global ? BN_GLOBAL_STATS : 0));
+  return st === 0 ? od : null;
+}
+
+function build(kind: 'train' | 'global' | 'grad' | 'grad_global', n: number, c: number, s: number, eps: number): Primitive | null {
+  const d = dnnl()!;
+  const data = plainMd(d, [n, c, s, 1]);
+  const vec = plainMd(d, [c]);
+  const global = kind === 'global' || kind === 'grad_global';
+  const fd = fwdDesc(data, eps, global);
+  if (!fd) return null;
+  const fpd = primitiveDesc(d, fd);
+  if (!fpd) return null;
+  const act = (arg: number, query: number, out = false) => ({ arg, query, user: data, out });
+  const v = (arg: number, out = false) => ({ arg, md: vec, out });
+  if (kind === 'train') {
+    return new Primitive(d, fpd, [act(ARG.SRC, QUERY.SRC), v(ARG.SCALE), v(ARG.SHIFT), act(ARG.DST, QUERY.DST, true), v(ARG.MEAN, true), v(ARG.VARIANCE, true)]);
+  }
+  if (kind === 'global') {
+    return new Primitive(d, fpd, [act(ARG.SRC, QUERY.SRC), v(ARG.SCALE), v(ARG.SHIFT), v(ARG.MEAN), v(ARG.VARIANCE), act(ARG.DST, QUERY.DST, true)]);
+  }
+  const bd = desc();
+  if (d.f.bn_bwd!(bd, PROP_BACKWARD, data, data, eps, FLAGS | (global ? BN_GLOBAL_STATS : 0)) !== 0) return null;
+  const bpd = primitiveDesc(d, bd, fpd);
+  if (!bpd) return null;
+  return new Primitive(d, bpd, [
+    act(ARG.SRC, QUERY.SRC),
+    v(ARG.MEAN),
+    v(ARG.VARIANCE),
+    act(ARG.DIFF_DST, QUERY.DIFF_DST),
+    v(ARG.SCALE),
+    v(ARG.SHIFT), // required with the use_shift flag though the gradient does not read it
+    act(ARG.DIFF_SRC, QUERY.DIFF_SRC, true),
+    v(ARG.DIFF_SCALE, true),
+    v(ARG.DIFF_SHIFT, true),
+  ]);
+}
+
+function primitive(kind: 'train' | 'global' | 'grad' | 'grad_global', n: number, c: number, s: number, eps: number): Primitive | null {
+  if (!dnnl() || n * c * s < MIN_ELEMENTS) return null;
+  const key = `${kind}:${n},${c},${s},${eps}`;
+  let p = cache.get(key);
+  if (p === undefined) {
+    p = build(kind, n, c, s, eps);
+    cache.set(key, p);
+  }
+  return p;
+}
+
+/**
+ * Training forward: y = (x − μ)/√(σ² + ε)·scale + shift with the batch's μ and biased σ²,
+ * written into mean and variance. False when oneDNN is not in use.
+ */
+export function dnnlBatchNormTrain(
+  x: Float32Array,
+  dims: [number, number, number],
+  eps: number,
+  scale: Float32Array,
+  shift: Float32Array,
+  y: Float32Array,
+  mean: Float32Array,
+  variance: Float32Array,
+): boolean {
+  const p = primitive('train', dims[0], dims[1], dims[2], eps);
+  if (!p) return false;
+  p.run([x, scale, shift, y, mean, variance]);
+  return true;
+}
+
+/** Inference forward with given statistics. */
+export function dnnlBatchNormGlobal(
+  x: Float32Array,
+  dims: [number, number, number],
+  eps: number,
+  scale: Float32Array,
+  shift: Float32Array,
+  mean: Float32Array,
+  variance: Float32Array,
+  y: Float32Array,
+): boolean {
+  const p = primitive('global', dims[0], dims[1], dims[2], eps);
+  if (!p) return false;
+  p.run([x, scale, shift, mean, variance, y]);
+  return true;
+}
+
+/** Gradients of x, scale and shift; `global` when the forward used fixed statistics. */
+export function dnnlBatchNormGrad(
+  x: Float32Array,
+  dims: [number, number, number],
+  eps: number,
+  global: boolean,
+  mean: Float32Array,
+  variance: Float32Array,
+  dy: Float32Array,
+  scale: Float32Array,
+  dx: Float32Array,
+  dscale: Float32Array,
+  dshift: Float32Array,
+): boolean {
+  const p = primitive(global ? 'grad_global' : 'grad', dims[0], dims[1], dims[2], eps);
+  if (!p) return false;
+  p.run([x, mean, variance, dy, scale, dshift, dx, dscale, dshift]);
+  return true;
+}

@@ -1,0 +1,227 @@
+/**
+ * oneDNN (libdnnl.so.2, the library behind Paddle's and PyTorch's fast CPU kernels) through
+ * koffi: convolutions, batch norm, ReLU, addition and pooling run as its JIT-compiled primitives
+ * when the library is installed (Debian/Ubuntu package `libdnnl2`, version 2.x C API). Without
+ * it, or with OAR_NO_DNNL=1, the OpenBLAS / TypeScript kernels run instead.
+ *
+ * Descriptors are passed as opaque byte buffers (the 2.x API fills structs in place); handles
+ * are koffi pointers. Numbers below are the enum values of the 2.x headers (dnnl_types.h).
+ */
+import type * as Koffi from 'koffi';
+
+type Ptr = unknown;
+type Fn = (...args: unknown[]) => number;
+
+export const DT_F32 = 3;
+export const TAG_ANY = 1;
+export const TAG_A = 2;
+export const TAG_AB = 3;
+export const TAG_ABCD = 5; // nchw, oihw
+export const TAG_ABCDE = 7; // goihw
+
+export const PROP_FWD_TRAINING = 64;
+export const PROP_FWD_INFERENCE = 96;
+export const PROP_BACKWARD = 128;
+export const PROP_BACKWARD_DATA = 160;
+
+export const ALG_CONV_DIRECT = 1;
+export const ALG_ELTWISE_RELU = 31;
+export const ALG_BINARY_ADD = 0x1fff0;
+export const ALG_POOL_MAX = 0x1ff;
+export const ALG_POOL_AVG_INCLUDE_PAD = 0x2ff;
+export const ALG_POOL_AVG_EXCLUDE_PAD = 0x3ff;
+
+export const BN_GLOBAL_STATS = 1;
+export const BN_USE_SCALE = 8;
+export const BN_USE_SHIFT = 16;
+
+export const ARG = {
+  SRC: 1,
+  SRC_1: 2,
+  DST: 17,
+  WEIGHTS: 33,
+  MEAN: 49,
+  VARIANCE: 50,
+  SCALE: 51,
+  SHIFT: 52,
+  WORKSPACE: 64,
+  DIFF_SRC: 129,
+  DIFF_DST: 145,
+  DIFF_WEIGHTS: 161,
+  DIFF_SCALE: 255,
+  DIFF_SHIFT: 256,
+} as const;
+
+export const QUERY = {
+  SRC: 129,
+  DIFF_SRC: 130,
+  WEIGHTS: 131,
+  DIFF_WEIGHTS: 132,
+  DST: 133,
+  DIFF_DST: 134,
+  WORKSPACE: 135,
+  IMPL_INFO: 8,
+} as const;
+
+/** Room for any 2.x descriptor struct (dnnl_convolution_desc_t, the largest used, is 5976 bytes). */
+export const DESC_BYTES = 8192;
+/** sizeof(dnnl_memory_desc_t) in 2.x is 696 bytes. */
+export const MD_BYTES = 1024;
+
+export interface Dnnl {
+  koffi: typeof Koffi;
+  path: string;
+  version: string;
+  engine: Ptr;
+  stream: Ptr;
+  f: Record<string, Fn>;
+  mdGetSize: (md: Ptr) => number | bigint;
+  mdEqual: (a: Ptr, b: Ptr) => number;
+  queryMd: (pd: Ptr, what: number, index: number) => Ptr;
+}
+
+const CANDIDATES = [
+  'libdnnl.so.2',
+  '/usr/lib/x86_64-linux-gnu/libdnnl.so.2',
+  '/usr/lib/aarch64-linux-gnu/libdnnl.so.2',
+  '/usr/local/lib/libdnnl.so.2',
+  'libdnnl.so',
+];
+
+const STATUS = ['success', 'out_of_memory', 'invalid_arguments', 'unimplemented', 'iterator_ends', 'runtime_error', 'not_required'];
+
+let lib: Dnnl | null | undefined;
+let enabled = process.env.OAR_NO_DNNL !== '1';
+
+function load(): Dnnl | null {
+  let koffi: typeof Koffi;
+  try {
+    koffi = require('koffi');
+  } catch {
+    return null;
+  }
+  const list = process.env.OAR_DNNL_LIB ? [process.env.OAR_DNNL_LIB, ...CANDIDATES] : CANDIDATES;
+  for (const path of list) {
+    let h: ReturnType<typeof koffi.load>;
+    try {
+      h = koffi.load(path);
+    } catch {
+      continue;
+    }
+    try {
+      const ver = h.func('void* dnnl_version()');
+      const vp = ver();
+      const v = koffi.decode(vp, koffi.array('int', 3)) as number[];
+      if (v[0] !== 2) continue; // the 3.x API replaced descriptor structs with handles
+      const decl: Record<string, string> = {
+        engine_create: 'int dnnl_engine_create(_Out_ void** engine, int kind, size_t index)',
+        stream_create: 'int dnnl_stream_create(_Out_ void** stream, void* engine, unsigned int flags)',
+        stream_wait: 'int dnnl_stream_wait(void* stream)',
+        md_by_tag: 'int dnnl_memory_desc_init_by_tag(void* md, int ndims, void* dims, int dt, int tag)',
+        memory_create: 'int dnnl_memory_create(_Out_ void** mem, void* md, void* engine, void* handle)',
+        set_handle: 'int dnnl_memory_set_data_handle(void* mem, void* handle)',
+        pd_create: 'int dnnl_primitive_desc_create(_Out_ void** pd, void* desc, void* attr, void* engine, void* hint)',
+        pd_query: 'int dnnl_primitive_desc_query(void* pd, int what, int index, _Out_ void** result)',
+        prim_create: 'int dnnl_primitive_create(_Out_ void** prim, void* pd)',
+        execute: 'int dnnl_primitive_execute(void* prim, void* stream, int nargs, void* args)',
+        reorder_pd: 'int dnnl_reorder_primitive_desc_create(_Out_ void** pd, void* src_md, void* src_engine, void* dst_md, void* dst_engine, void* attr)',
+        conv_fwd:
+          'int dnnl_dilated_convolution_forward_desc_init(void* desc, int prop, int alg, void* src, void* wei, void* bias, void* dst, void* strides, void* dil, void* pl, void* pr)',
+        conv_bwd_data:
+          'int dnnl_dilated_convolution_backward_data_desc_init(void* desc, int alg, void* diff_src, void* wei, void* diff_dst, void* strides, void* dil, void* pl, void* pr)',
+        conv_bwd_weights:
+          'int dnnl_dilated_convolution_backward_weights_desc_init(void* desc, int alg, void* src, void* diff_wei, void* diff_bias, void* diff_dst, void* strides, void* dil, void* pl, void* pr)',
+        bn_fwd: 'int dnnl_batch_normalization_forward_desc_init(void* desc, int prop, void* data, float eps, unsigned int flags)',
+        bn_bwd: 'int dnnl_batch_normalization_backward_desc_init(void* desc, int prop, void* diff_data, void* data, float eps, unsigned int flags)',
+        eltwise_fwd: 'int dnnl_eltwise_forward_desc_init(void* desc, int prop, int alg, void* data, float alpha, float beta)',
+        eltwise_bwd: 'int dnnl_eltwise_backward_desc_init(void* desc, int alg, void* diff_data, void* data, float alpha, float beta)',
+        binary: 'int dnnl_binary_desc_init(void* desc, int alg, void* src0, void* src1, void* dst)',
+        pool_fwd:
+          'int dnnl_pooling_v2_forward_desc_init(void* desc, int prop, int alg, void* src, void* dst, void* strides, void* kernel, void* dil, void* pl, void* pr)',
+        pool_bwd:
+          'int dnnl_pooling_v2_backward_desc_init(void* desc, int alg, void* diff_src, void* diff_dst, void* strides, void* kernel, void* dil, void* pl, void* pr)',
+      };
+      const f: Record<string, Fn> = {};
+      for (const [k, d] of Object.entries(decl)) f[k] = h.func(d) as Fn;
+      const eng: Ptr[] = [null];
+      check('engine_create', f.engine_create!(eng, 1, 0));
+      const st: Ptr[] = [null];
+      check('stream_create', f.stream_create!(st, eng[0], 1));
+      setOmpThreads(koffi);
+      return {
+        koffi,
+        path,
+        version: v.join('.'),
+        engine: eng[0],
+        stream: st[0],
+        f,
+        mdGetSize: h.func('size_t dnnl_memory_desc_get_size(void* md)') as Dnnl['mdGetSize'],
+        mdEqual: h.func('int dnnl_memory_desc_equal(void* a, void* b)') as Dnnl['mdEqual'],
+        queryMd: h.func('void* dnnl_primitive_desc_query_md(void* pd, int what, int index)') as Dnnl['queryMd'],
+      };
+    } catch {
+      continue; // not the 2.x C API
+    }
+  }
+  return null;
+}
+
+/**
+ * oneDNN's CPU runtime here is OpenMP (libgomp); its team size follows OAR_NUM_THREADS like
+ * OpenBLAS's, set once on the calling (main) thread.
+ */
+function setOmpThreads(koffi: typeof Koffi): void {
+  const threads = Number(process.env.OAR_NUM_THREADS ?? 0);
+  if (!(threads > 0)) return;
+  try {
+    koffi.load('libgomp.so.1').func('void omp_set_num_threads(int)')(threads);
+  } catch {
+    // Another OpenMP runtime: it reads OMP_NUM_THREADS itself.
+  }
+}
+
+export function check(fn: string, status: number): void {
+  if (status !== 0) throw new Error(`oneDNN ${fn} failed: ${STATUS[status] ?? `status ${status}`}`);
+}
+
+/** The loaded library, or null when absent or disabled. */
+export function dnnl(): Dnnl | null {
+  if (!enabled) return null;
+  if (lib === undefined) lib = load();
+  return lib;
+}
+
+/** Where oneDNN was loaded from and its version, or null when its kernels are not in use. */
+export function dnnlInfo(): { path: string; version: string } | null {
+  const d = dnnl();
+  return d ? { path: d.path, version: d.version } : null;
+}
+
+/**
+ * @internal Turns the oneDNN kernels on or off (tests run the conformance cases both ways);
+ * returns the previous setting.
+ */
+export function setDnnlEnabled(on: boolean): boolean {
+  const prev = enabled;
+  enabled = on;
+  return prev;
+}
+
+/** A plain (row-major) f32 memory descriptor: tag a, ab, abcd (nchw/oihw) or abcde (goihw). */
+export function plainMd(d: Dnnl, dims: readonly number[]): Uint8Array {
+  const tags = [0, TAG_A, TAG_AB, 0, TAG_ABCD, TAG_ABCDE];
+  return mdByTag(d, dims, tags[dims.length]!);
+}
+
+export function mdByTag(d: Dnnl, dims: readonly number[], tag: number): Uint8Array {
+  const md = new Uint8Array(MD_BYTES);
+  check('memory_desc_init_by_tag', d.f.md_by_tag!(md, dims.length, dimsArg(dims), DT_F32, tag));
+  return md;
+}
+
+/** A dnnl_dims_t (int64[12]). */
+export function dimsArg(v: readonly number[]): BigInt64Array {
+  const a = new BigInt64Array(12);
+  for (let i = 0; i < v.length; i++) a[i] = BigInt(v[i]!);
+  return a;
+}

@@ -1,0 +1,108 @@
+import { add, engine, nn, randn, relu, sum, tensor, tidy, type Tensor } from '../src';
+import { dnnlInfo, setDnnlEnabled } from '../src/backends/cpu/dnnl/lib';
+import { describeConformance } from '../src/testing';
+
+/** The operators that have oneDNN kernels (backends/cpu/dnnl). */
+const DNNL_OPS = [
+  'conv2d',
+  'conv2d_grad',
+  'depthwise_conv2d',
+  'depthwise_conv2d_grad',
+  'conv2d_transpose',
+  'conv2d_transpose_grad',
+  'depthwise_conv2d_transpose',
+  'depthwise_conv2d_transpose_grad',
+  'batch_norm',
+  'batch_norm_grad',
+  'relu',
+  'relu_grad',
+  'elementwise_add',
+];
+
+// The conformance cases of those operators once more through the OpenBLAS/TypeScript kernels,
+// which run wherever oneDNN is absent.
+describe('without oneDNN', () => {
+  let prev = true;
+  beforeAll(() => {
+    prev = setDnnlEnabled(false);
+  });
+  afterAll(() => {
+    setDnnlEnabled(prev);
+  });
+  describeConformance({ device: 'cpu', ops: DNNL_OPS });
+});
+
+/** Runs fn with oneDNN on and off and returns both results as plain arrays. */
+function bothWays(fn: () => Tensor[]): [Float32Array[], Float32Array[]] {
+  const run = (): Float32Array[] =>
+    tidy(() => {
+      engine.seed(3); // the same inputs both times
+      return fn().map((t) => t.dataSync() as Float32Array);
+    });
+  const on = run();
+  const prev = setDnnlEnabled(false);
+  try {
+    return [on, run()];
+  } finally {
+    setDnnlEnabled(prev);
+  }
+}
+
+function expectNear(a: Float32Array[], b: Float32Array[], tol: number): void {
+  expect(a.length).toBe(b.length);
+  a.forEach((x, k) => {
+    const y = b[k]!;
+    expect(x.length).toBe(y.length);
+    let scale = 1e-6;
+    for (const v of y) if (Number.isFinite(v)) scale = Math.max(scale, Math.abs(v));
+    let worst = 0;
+    for (let i = 0; i < x.length; i++) {
+      if (Object.is(x[i], y[i]) || x[i] === y[i]) continue; // NaN against NaN; ReLU may give +0 or -0 for -0
+      worst = Math.max(worst, Math.abs(x[i]! - y[i]!) / scale);
+      if (Number.isNaN(worst)) throw new Error(`result ${k}, element ${i}: ${x[i]} against ${y[i]}`);
+    }
+    expect(worst).toBeLessThan(tol);
+  });
+}
+
+// Large enough that the oneDNN paths run (small arrays stay in JavaScript).
+const withDnnl = dnnlInfo() ? describe : describe.skip;
+withDnnl(`oneDNN kernels agree with the TypeScript kernels (${dnnlInfo()?.path ?? 'libdnnl.so.2 not installed'})`, () => {
+  // NaN is left out: oneDNN's ReLU maps it to 0 (as Paddle's own oneDNN kernel does), the
+  // TypeScript loop passes it through.
+  it('relu forward and backward, ±0, ±Infinity and subnormals included', () => {
+    const [on, off] = bothWays(() => {
+      const v = randn([4, 16, 32, 32]).dataSync() as Float32Array;
+      v.set([-0, 0, Infinity, -Infinity, 1e-40, -1e-40]);
+      const x = tensor(v, { shape: [4, 16, 32, 32] });
+      x.stopGradient = false;
+      const y = relu(x);
+      const g = randn(y.shape);
+      const r = sum(y.multiply(g));
+      r.backward();
+      return [y, x.grad!];
+    });
+    expectNear(on, off, 1e-6);
+  });
+
+  it('addition of same-shape tensors', () => {
+    const [on, off] = bothWays(() => [add(randn([8, 64, 8, 8]), randn([8, 64, 8, 8]))]);
+    expectNear(on, off, 1e-6);
+  });
+
+  for (const training of [true, false]) {
+    it(`batch_norm ${training ? 'training' : 'inference'} forward, running statistics and gradients`, () => {
+      const [on, off] = bothWays(() => {
+        const bn = new nn.BatchNorm2D(24);
+        if (!training) bn.eval();
+        const x = randn([4, 24, 14, 14]).multiply(3).add(1);
+        x.stopGradient = false;
+        const y = bn.call(x);
+        const g = randn(y.shape);
+        sum(y.multiply(g)).backward();
+        return [y, x.grad!, bn.weight.grad!, bn.bias.grad!, bn._mean, bn._variance];
+      });
+      expectNear(on, off, 2e-5);
+    });
+  }
+});
