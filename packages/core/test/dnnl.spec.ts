@@ -1,4 +1,4 @@
-import { add, engine, nn, randn, relu, sum, tensor, tidy, type Tensor } from '../src';
+import { add, avgPool2d, engine, maxPool2d, nn, randn, relu, sum, tensor, tidy, type Tensor } from '../src';
 import { dnnlInfo, setDnnlEnabled } from '../src/backends/cpu/dnnl/lib';
 import { describeConformance } from '../src/testing';
 
@@ -17,6 +17,8 @@ const DNNL_OPS = [
   'relu',
   'relu_grad',
   'elementwise_add',
+  'pool2d',
+  'pool2d_grad',
 ];
 
 // The conformance cases of those operators once more through the OpenBLAS/TypeScript kernels,
@@ -89,6 +91,29 @@ withDnnl(`oneDNN kernels agree with the TypeScript kernels (${dnnlInfo()?.path ?
     const [on, off] = bothWays(() => [add(randn([8, 64, 8, 8]), randn([8, 64, 8, 8]))]);
     expectNear(on, off, 1e-6);
   });
+
+  const pools: [string, Parameters<typeof avgPool2d>[2] & { avg?: boolean }, number][] = [
+    ['max 3x3/2 pad 1', { stride: 2, padding: 1 }, 3],
+    ['max 3x3/2 ceil_mode', { stride: 2, ceilMode: true }, 3],
+    ['max 2x2/2', { stride: 2 }, 2],
+    ['avg 3x3/2 pad 1 exclusive', { stride: 2, padding: 1, avg: true }, 3],
+    ['avg 3x3/2 pad 1 counting the padding', { stride: 2, padding: 1, avg: true, exclusive: false }, 3],
+    ['avg 3x3/2 ceil_mode counting the padding', { stride: 2, ceilMode: true, avg: true, exclusive: false }, 3],
+  ];
+  for (const [name, opts, k] of pools) {
+    it(`pool2d ${name}, forward and gradient`, () => {
+      const [on, off] = bothWays(() => {
+        // Rounded values make ties, so the gradient must go to the same (first) maximum.
+        const x = randn([2, 16, 33, 35]).multiply(2).round();
+        x.stopGradient = false;
+        const { avg, ...rest } = opts;
+        const y: Tensor = avg ? avgPool2d(x, k, rest as never) : maxPool2d(x, k, rest as Record<string, never>);
+        sum(y.multiply(randn(y.shape))).backward();
+        return [y, x.grad!];
+      });
+      expectNear(on, off, 1e-5);
+    });
+  }
 
   for (const training of [true, false]) {
     it(`batch_norm ${training ? 'training' : 'inference'} forward, running statistics and gradients`, () => {

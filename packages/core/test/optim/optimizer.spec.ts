@@ -123,6 +123,33 @@ describe('optimizers follow the reference trajectories (torch / NumPy, float32)'
 });
 
 describe('optimizer behaviour', () => {
+  // Past 16384 elements the update runs as OpenBLAS vector passes; it must follow the definition.
+  for (const nesterov of [false, true]) {
+    it(`momentum on a large float32 tensor (nesterov ${nesterov}, L2 decay, rescaled gradient)`, () => {
+      const n = 40000;
+      const p0 = Float32Array.from({ length: n }, (_, i) => Math.sin(i));
+      const v0 = Float32Array.from({ length: n }, (_, i) => Math.cos(i) * 0.1);
+      const g0 = Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.7) * 0.5);
+      const [lr, mu, l2, rescale] = [0.05, 0.9, 1e-3, 0.5];
+      const out = engine.runOp(
+        'momentum',
+        { Param: tensor(p0), Grad: tensor(g0), Velocity: tensor(v0), LearningRate: tensor([lr]) },
+        { mu, use_nesterov: nesterov, regularization_method: 'l2_decay', regularization_coeff: l2, rescale_grad: rescale },
+      );
+      const p = out.ParamOut!.dataSync();
+      const v = out.VelocityOut!.dataSync();
+      const [f, m, d, r] = [Math.fround(lr), Math.fround(mu), Math.fround(l2), Math.fround(rescale)];
+      let worst = 0;
+      for (let i = 0; i < n; i++) {
+        const gi = r * g0[i]! + d * p0[i]!;
+        const vi = v0[i]! * m + gi;
+        const pi = nesterov ? p0[i]! - (gi + vi * m) * f : p0[i]! - f * vi;
+        worst = Math.max(worst, Math.abs(v[i]! - vi), Math.abs(p[i]! - pi));
+      }
+      expect(worst).toBeLessThan(1e-6);
+    });
+  }
+
   it('updates parameters in place through the Paddle operator', () => {
     const { w, b } = makeParams();
     const v0 = w._version;

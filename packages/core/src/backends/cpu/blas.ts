@@ -26,6 +26,8 @@ type GemmFn = (
 interface Blas {
   sgemm: GemmFn;
   dgemm: GemmFn;
+  saxpby: (n: number, alpha: number, x: Float32Array, incx: number, beta: number, y: Float32Array, incy: number) => void;
+  sscal: (n: number, alpha: number, x: Float32Array, incx: number) => void;
   path: string;
 }
 
@@ -72,7 +74,9 @@ function tryLoad(): Blas | null {
       const dgemm = lib.func(
         'void cblas_dgemm(int, int, int, int, int, int, double, _Inout_ double*, int, _Inout_ double*, int, double, _Inout_ double*, int)',
       );
-      return { sgemm: sgemm as GemmFn, dgemm: dgemm as GemmFn, path };
+      const saxpby = lib.func('void cblas_saxpby(int, float, _Inout_ float*, int, float, _Inout_ float*, int)');
+      const sscal = lib.func('void cblas_sscal(int, float, _Inout_ float*, int)');
+      return { sgemm: sgemm as GemmFn, dgemm: dgemm as GemmFn, saxpby: saxpby as Blas['saxpby'], sscal: sscal as Blas['sscal'], path };
     } catch {
       continue;
     }
@@ -130,6 +134,28 @@ export function gemm(
     return;
   }
   jsGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+/** Below this length a JavaScript loop beats a library call. */
+const VECTOR_MIN = 1 << 14;
+
+/**
+ * y = alpha·x + beta·y on float32 through OpenBLAS (SIMD, its threads); false when the library
+ * is absent or the vectors are short, and the caller loops itself.
+ */
+export function axpby(alpha: number, x: Float32Array, beta: number, y: Float32Array): boolean {
+  const bl = getBlas();
+  if (!bl || y.length < VECTOR_MIN) return false;
+  bl.saxpby(y.length, alpha, x, 1, beta, y, 1);
+  return true;
+}
+
+/** x = alpha·x on float32 (see axpby). */
+export function scal(alpha: number, x: Float32Array): boolean {
+  const bl = getBlas();
+  if (!bl || x.length < VECTOR_MIN) return false;
+  bl.sscal(x.length, alpha, x, 1);
+  return true;
 }
 
 /** Portable GEMM: i-k-j loop order over contiguous rows, the fastest simple form in V8. */

@@ -18,6 +18,7 @@ export const TAG_A = 2;
 export const TAG_AB = 3;
 export const TAG_ABCD = 5; // nchw, oihw
 export const TAG_ABCDE = 7; // goihw
+export const TAG_NCHW8C = 93; // aBcd8b: channels in blocks of 8
 
 export const PROP_FWD_TRAINING = 64;
 export const PROP_FWD_INFERENCE = 96;

@@ -65,9 +65,8 @@ export function desc(): Uint8Array {
  */
 export function primitiveDesc(d: Dnnl, opDesc: Uint8Array, hint: Ptr = null): Ptr | null {
   const pd: Ptr[] = [null];
-  const st = d.f.pd_create!(pd, opDesc, null, d.engine, hint);
-  if (st === 3) return null; // unimplemented
-  check('primitive_desc_create', st);
+  // unimplemented (3), or arguments this build rejects (2): the caller's own kernel runs instead.
+  if (d.f.pd_create!(pd, opDesc, null, d.engine, hint) !== 0) return null;
   return pd[0];
 }
 
@@ -130,6 +129,11 @@ export class Primitive {
       d,
       this.bound.map((b) => [b.spec.arg, b.mem]),
     );
+  }
+
+  /** Bytes of the i-th argument in the primitive's own layout. */
+  argBytes(i: number): number {
+    return this.bound[i]!.bytes;
   }
 
   /** Runs on `arrays`, given in the order of the argument specs. */

@@ -8,6 +8,7 @@ import { boolAttr, floatAttr, strAttr } from '../../../kernels/specs/common';
 import type { FloatArray, TypedArray } from '../../../tensor/dtype';
 import type { Tensor } from '../../../tensor/tensor';
 import { floatBuf, narrowTo } from '../backend';
+import { axpby, scal } from '../blas';
 
 /** Paddle stores float attributes as float32: a float64 kernel sees beta1 = fround(0.9). */
 function fAttr(attrs: Record<string, unknown>, name: string): number {
@@ -49,6 +50,24 @@ const sgd: KernelFn = (inputs) => {
   return { ParamOut: p.result() };
 };
 
+/**
+ * The momentum update as BLAS-1 passes for large float32 tensors (several times faster than
+ * one JavaScript loop): v = mu·v + rescale·g + l2·p, then p −= lr·v, or with Nesterov
+ * p = (1 − lr·l2)·p − lr·rescale·g − lr·mu·v.
+ */
+function momentumBlas(p: Float32Array, v: Float32Array, g: Float32Array, lr: number, mu: number, nesterov: boolean, l2: number, rescale: number): boolean {
+  if (!axpby(rescale, g, mu, v)) return false;
+  if (l2 !== 0) axpby(l2, p, 1, v);
+  if (!nesterov) {
+    axpby(-lr, v, 1, p);
+    return true;
+  }
+  if (l2 !== 0) scal(1 - lr * l2, p);
+  axpby(-lr * rescale, g, 1, p);
+  axpby(-lr * mu, v, 1, p);
+  return true;
+}
+
 const momentum: KernelFn = (inputs, ctx) => {
   const p = new Target(inputs.Param as Tensor);
   const v = new Target(inputs.Velocity as Tensor);
@@ -60,6 +79,9 @@ const momentum: KernelFn = (inputs, ctx) => {
   const rescale = fAttr(ctx.attrs, 'rescale_grad');
   const pa = p.arr;
   const va = v.arr;
+  if (pa instanceof Float32Array && va instanceof Float32Array && g instanceof Float32Array && momentumBlas(pa, va, g, lr, mu, nesterov, l2, rescale)) {
+    return { ParamOut: p.result(), VelocityOut: v.result() };
+  }
   for (let i = 0; i < pa.length; i++) {
     const pi = pa[i]!;
     // The fused L2 decay adds coeff * param to the (rescaled) gradient before the velocity update.

@@ -6,6 +6,7 @@ import { numel } from '../../../tensor/shape';
 import type { Tensor } from '../../../tensor/tensor';
 import { floatBuf, narrowTo, numBuf } from '../backend';
 import { takeF32, takeF64 } from '../pool';
+import { dnnlPool, dnnlPoolGrad } from '../dnnl/pool';
 
 /** Paddle seeds max pooling with -FLT_MAX, so an empty window yields it rather than -Infinity. */
 const NEG_FLT_MAX = -3.4028234663852886e38;
@@ -340,7 +341,12 @@ const pool2d: KernelFn = (inputs, ctx) => {
   const meta = ctx.meta.Out as TensorMeta;
   const p = plan(pool2dGeometry('pool2d', x.shape, ctx.attrs));
   const out = floatOut(meta.dtype, numel(meta.shape));
-  poolForward(floatBuf(x), p, strAttr(ctx.attrs, 'pooling_type') === 'max', boolAttr(ctx.attrs, 'exclusive'), out);
+  const max = strAttr(ctx.attrs, 'pooling_type') === 'max';
+  const exclusive = boolAttr(ctx.attrs, 'exclusive');
+  const xd = floatBuf(x);
+  if (!(xd instanceof Float32Array && out instanceof Float32Array && dnnlPool(xd, p.g, max, exclusive, out))) {
+    poolForward(xd, p, max, exclusive, out);
+  }
   return { Out: narrowTo(meta.dtype, out) };
 };
 
@@ -350,8 +356,14 @@ const pool2dGrad: KernelFn = (inputs, ctx) => {
   const p = plan(pool2dGeometry('pool2d_grad', x.shape, ctx.attrs));
   const max = strAttr(ctx.attrs, 'pooling_type') === 'max';
   const dx = floatOut(meta.dtype, numel(meta.shape));
+  const exclusive = boolAttr(ctx.attrs, 'exclusive');
+  const xd = floatBuf(x);
+  const dy = floatBuf(inputs['Out@GRAD'] as Tensor);
+  if (xd instanceof Float32Array && dy instanceof Float32Array && dx instanceof Float32Array && dnnlPoolGrad(xd, dy, p.g, max, exclusive, dx)) {
+    return { 'X@GRAD': dx };
+  }
   const y = max ? floatBuf(inputs.Out as Tensor) : null;
-  poolBackward(floatBuf(x), y, floatBuf(inputs['Out@GRAD'] as Tensor), p, max, boolAttr(ctx.attrs, 'exclusive'), dx);
+  poolBackward(xd, y, dy, p, max, exclusive, dx);
   return { 'X@GRAD': narrowTo(meta.dtype, dx) };
 };
 
