@@ -1,4 +1,4 @@
-import { add, avgPool2d, engine, maxPool2d, nn, randn, relu, sum, tensor, tidy, type Tensor } from '../src';
+import { add, avgPool2d, engine, maxPool2d, nn, noGrad, optim, randn, relu, sum, tensor, tidy, type Tensor } from '../src';
 import { dnnlInfo, setDnnlEnabled } from '../src/backends/cpu/dnnl/lib';
 import { describeConformance } from '../src/testing';
 
@@ -114,6 +114,25 @@ withDnnl(`oneDNN kernels agree with the TypeScript kernels (${dnnlInfo()?.path ?
       expectNear(on, off, 1e-5);
     });
   }
+
+  it('inference reuses reordered filters until the weights change in place', () => {
+    const conv = new nn.Conv2D(16, 32, 3, { padding: 1 });
+    const x = randn([2, 16, 12, 12]);
+    const infer = (): Float32Array => noGrad(() => tidy(() => conv.call(x).dataSync() as Float32Array));
+    const reference = (): Float32Array => {
+      const prev = setDnnlEnabled(false);
+      try {
+        return infer();
+      } finally {
+        setDnnlEnabled(prev);
+      }
+    };
+    expectNear([infer(), infer()], [reference(), reference()], 1e-5);
+    // An optimizer step updates the filter in place (its version changes): no stale copy.
+    tidy(() => sum(conv.call(x)).backward());
+    new optim.SGD({ learningRate: 0.5, parameters: conv.parameters() }).step();
+    expectNear([infer()], [reference()], 1e-5);
+  });
 
   for (const training of [true, false]) {
     it(`batch_norm ${training ? 'training' : 'inference'} forward, running statistics and gradients`, () => {

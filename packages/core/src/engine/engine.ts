@@ -347,7 +347,7 @@ export class Engine {
       const n = first ? (Array.isArray(first) ? first.reduce((a, m) => a + numel(m.shape), 0) : numel(first.shape)) : 1;
       rng = this.reserveRandom(Math.ceil(n / 2) + 1);
     }
-    const raw = kernel(inputs, { backend, attrs: fullAttrs, meta, rng });
+    const raw = kernel(inputs, { backend, attrs: fullAttrs, meta, rng, recording: this.gradDepth === 0 });
     const outputs = this.wrapOutputs(spec, inputs, meta, raw, backend);
     if (this.flags.checkNanInf) checkFinite(type, outputs);
     if (this.gradDepth === 0 && spec.grad) recordNode(spec, inputs, outputs, fullAttrs);

@@ -74,6 +74,8 @@ export interface KernelContext<B extends Backend = Backend> {
   /** Inferred output metas, by slot. */
   meta: SlotMap<TensorMeta>;
   rng?: RngState;
+  /** Autograd records this call (gradients may follow); false under noGrad. */
+  recording?: boolean;
 }
 
 /** A kernel's output whose shape is only known after running (data-dependent ops). */

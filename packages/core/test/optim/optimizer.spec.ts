@@ -136,8 +136,8 @@ describe('optimizer behaviour', () => {
         { Param: tensor(p0), Grad: tensor(g0), Velocity: tensor(v0), LearningRate: tensor([lr]) },
         { mu, use_nesterov: nesterov, regularization_method: 'l2_decay', regularization_coeff: l2, rescale_grad: rescale },
       );
-      const p = out.ParamOut!.dataSync();
-      const v = out.VelocityOut!.dataSync();
+      const p = (out.ParamOut as Tensor).dataSync() as Float32Array;
+      const v = (out.VelocityOut as Tensor).dataSync() as Float32Array;
       const [f, m, d, r] = [Math.fround(lr), Math.fround(mu), Math.fround(l2), Math.fround(rescale)];
       let worst = 0;
       for (let i = 0; i < n; i++) {

@@ -104,19 +104,55 @@ function primitive(kind: Kind, g: ConvGeom): Primitive | null {
   return p;
 }
 
+/**
+ * Identifies a filter's contents: the tensor storage it lives in and that storage's version
+ * (bumped by every in-place update, e.g. an optimizer step).
+ */
+export interface FilterKey {
+  storage: object;
+  version: number;
+}
+
+interface CachedFilter {
+  version: number;
+  data: Float32Array;
+}
+
+/**
+ * Filters already reordered into a primitive's blocked layout, per storage and primitive: a
+ * network run again with unchanged weights (inference) skips their reorders; after an update
+ * the reorder reuses the cached array.
+ */
+const filters = new WeakMap<object, Map<Primitive, CachedFilter>>();
+
+/** Runs p on [a, f, out] with the filter (argument 1) taken from, or put into, the cache. */
+function runWithFilter(p: Primitive, a: Float32Array, f: Float32Array, out: Float32Array, key: FilterKey | undefined): void {
+  if (!key) return p.run([a, f, out]);
+  let perPrim = filters.get(key.storage);
+  if (!perPrim) filters.set(key.storage, (perPrim = new Map()));
+  const hit = perPrim.get(p);
+  if (hit?.version === key.version) return p.run([a, hit.data, out], READY_FILTER);
+  const data = p.prepare(1, f, hit?.data);
+  if (!data) return p.run([a, f, out]);
+  perPrim.set(p, { version: key.version, data });
+  p.run([a, data, out], READY_FILTER);
+}
+
+const READY_FILTER: ReadonlySet<number> = new Set([1]);
+
 /** y = conv(x, f); false when oneDNN is not in use or lacks the case. */
-export function dnnlConvForward(x: Float32Array, f: Float32Array, g: ConvGeom, y: Float32Array): boolean {
+export function dnnlConvForward(x: Float32Array, f: Float32Array, g: ConvGeom, y: Float32Array, key?: FilterKey): boolean {
   const p = primitive('fwd', g);
   if (!p) return false;
-  p.run([x, f, y]);
+  runWithFilter(p, x, f, y, key);
   return true;
 }
 
 /** dx = the data gradient of conv for dy (dx overwritten). */
-export function dnnlConvBackwardData(dy: Float32Array, f: Float32Array, g: ConvGeom, dx: Float32Array): boolean {
+export function dnnlConvBackwardData(dy: Float32Array, f: Float32Array, g: ConvGeom, dx: Float32Array, key?: FilterKey): boolean {
   const p = primitive('data', g);
   if (!p) return false;
-  p.run([dy, f, dx]);
+  runWithFilter(p, dy, f, dx, key);
   return true;
 }
 

@@ -136,15 +136,31 @@ export class Primitive {
     return this.bound[i]!.bytes;
   }
 
-  /** Runs on `arrays`, given in the order of the argument specs. */
-  run(arrays: readonly Float32Array[]): void {
+  /**
+   * Input i reordered into the primitive's own layout (into `into` when it is large enough),
+   * for callers that keep it across runs; null when the argument needs no reorder.
+   */
+  prepare(i: number, user: Float32Array, into?: Float32Array): Float32Array | null {
+    const b = this.bound[i]!;
+    if (!b.reorder || b.spec.out) return null;
+    const dst = into && into.byteLength >= b.bytes ? into : new Float32Array(Math.ceil(b.bytes / 4));
+    const f = this.d.f;
+    check('memory_set_data_handle', f.set_handle!(b.reorder.userMem, user));
+    check('memory_set_data_handle', f.set_handle!(b.mem, dst));
+    check('reorder', f.execute!(b.reorder.prim, this.d.stream, 2, b.reorder.args));
+    check('stream_wait', f.stream_wait!(this.d.stream));
+    return dst;
+  }
+
+  /** Runs on `arrays`, given in the order of the argument specs; `ready` inputs come from prepare(). */
+  run(arrays: readonly Float32Array[], ready?: ReadonlySet<number>): void {
     const { d, bound } = this;
     const f = d.f;
     for (let i = 0; i < bound.length; i++) {
       const b = bound[i]!;
       const a = arrays[i]!;
       void a.buffer; // keeps small arrays off the moving heap while oneDNN holds their address
-      if (!b.reorder) {
+      if (!b.reorder || ready?.has(i)) {
         check('memory_set_data_handle', f.set_handle!(b.mem, a));
         continue;
       }

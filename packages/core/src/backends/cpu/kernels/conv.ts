@@ -11,7 +11,7 @@
  * (specs/conv.ts ConvGeom), so the same three routines serve all eight operators.
  * NHWC tensors are transposed to NCHW around the NCHW routines.
  */
-import type { KernelFn, TensorMeta } from '../../../kernels/registry';
+import type { KernelContext, KernelFn, TensorMeta } from '../../../kernels/registry';
 import { geomFor, isTransposeOp, type ConvGeom } from '../../../kernels/specs/conv';
 import type { FloatArray } from '../../../tensor/dtype';
 import { numel } from '../../../tensor/shape';
@@ -19,7 +19,7 @@ import type { Tensor } from '../../../tensor/tensor';
 import { gemm } from '../blas';
 import { floatBuf, narrowTo } from '../backend';
 import { takeF32, takeF64 } from '../pool';
-import { dnnlConvBackwardData, dnnlConvBackwardFilter, dnnlConvForward } from '../dnnl/conv';
+import { dnnlConvBackwardData, dnnlConvBackwardFilter, dnnlConvForward, type FilterKey } from '../dnnl/conv';
 import { copyRows, deinterleave, gatherPlane, interleave, phaseSize, scatterAddPlane, scratch } from './im2col';
 
 function alloc(like: FloatArray, n: number): FloatArray {
@@ -527,13 +527,21 @@ function fromNCHW(a: FloatArray, g: ConvGeom, c: number, hw: number): FloatArray
 // oneDNN's primitives when the library is present and the data float32 NCHW; GEMM lowering otherwise.
 const f32 = (...a: FloatArray[]): boolean => a.every((v) => v instanceof Float32Array);
 
-function forward(x: FloatArray, f: FloatArray, g: ConvGeom, y: FloatArray): void {
-  if (f32(x, f, y) && dnnlConvForward(x as Float32Array, f as Float32Array, g, y as Float32Array)) return;
+/**
+ * The filter's identity for oneDNN's cache of reordered filters, when it is not being trained
+ * (inference under noGrad, frozen weights): then repeated runs skip the filter reorders.
+ */
+function frozenFilter(ft: Tensor, ctx: KernelContext): FilterKey | undefined {
+  return ft.stopGradient || !ctx.recording ? { storage: ft._storage, version: ft._version } : undefined;
+}
+
+function forward(x: FloatArray, f: FloatArray, g: ConvGeom, y: FloatArray, key?: FilterKey): void {
+  if (f32(x, f, y) && dnnlConvForward(x as Float32Array, f as Float32Array, g, y as Float32Array, key)) return;
   convForward(x, f, g, y);
 }
 
-function backwardData(dy: FloatArray, f: FloatArray, g: ConvGeom, dx: FloatArray): void {
-  if (f32(dy, f, dx) && dnnlConvBackwardData(dy as Float32Array, f as Float32Array, g, dx as Float32Array)) return;
+function backwardData(dy: FloatArray, f: FloatArray, g: ConvGeom, dx: FloatArray, key?: FilterKey): void {
+  if (f32(dy, f, dx) && dnnlConvBackwardData(dy as Float32Array, f as Float32Array, g, dx as Float32Array, key)) return;
   convBackwardData(dy, f, g, dx);
 }
 
@@ -552,12 +560,13 @@ function forwardKernel(type: string): KernelFn {
     const s = sides(g);
     const f = floatBuf(ft);
     const out = alloc(f, numel(meta.shape));
+    const key = frozenFilter(ft, ctx);
     if (transpose) {
       // Input sits on the convolution's output side; Output is the data gradient.
-      backwardData(toNCHW(floatBuf(xt), g, s.outC, s.outHW), f, g, out);
+      backwardData(toNCHW(floatBuf(xt), g, s.outC, s.outHW), f, g, out, key);
       return { Output: narrowTo(meta.dtype, fromNCHW(out, g, s.inC, s.inHW)) };
     }
-    forward(toNCHW(floatBuf(xt), g, s.inC, s.inHW), f, g, out);
+    forward(toNCHW(floatBuf(xt), g, s.inC, s.inHW), f, g, out, key);
     return { Output: narrowTo(meta.dtype, fromNCHW(out, g, s.outC, s.outHW)) };
   };
 }
