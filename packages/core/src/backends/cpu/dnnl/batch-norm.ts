@@ -3,7 +3,7 @@
  * variance; the Paddle-specific parts (running-statistics update, SavedVariance as 1/std) stay
  * in the CPU kernel, on per-channel vectors.
  */
-import { ARG, BN_GLOBAL_STATS, BN_USE_SCALE, BN_USE_SHIFT, dnnl, plainMd, PROP_BACKWARD, PROP_FWD_INFERENCE, PROP_FWD_TRAINING, QUERY } from './lib';
+import { ALG_BINARY_ADD, ALG_BINARY_MUL, ARG, binaryPostOpAttr, BN_GLOBAL_STATS, BN_USE_SCALE, BN_USE_SHIFT, dnnl, plainMd, PROP_BACKWARD, PROP_FWD_INFERENCE, PROP_FWD_TRAINING, QUERY } from './lib';
 import { desc, Primitive, primitiveDesc } from './primitive';
 
 const cache = new Map<string, Primitive | null>();
@@ -24,18 +24,30 @@ function build(kind: 'train' | 'global' | 'grad' | 'grad_global', n: number, c: 
   const d = dnnl()!;
   const data = plainMd(d, [n, c, s, 1]);
   const vec = plainMd(d, [c]);
-  const global = kind === 'global' || kind === 'grad_global';
+  const act = (arg: number, query: number, out = false) => ({ arg, query, user: data, out });
+  const v = (arg: number, out = false) => ({ arg, md: vec, out });
+  if (kind === 'global') {
+    // With fixed statistics batch norm is y = x·a + b per channel: one binary multiply with a
+    // fused add, several times faster on NCHW than oneDNN's own batch norm for that layout.
+    const chan = plainMd(d, [1, c, 1, 1]);
+    const od = desc();
+    if (d.f.binary!(od, ALG_BINARY_MUL, data, chan, data) !== 0) return null;
+    const pd = primitiveDesc(d, od, null, binaryPostOpAttr(d, ALG_BINARY_ADD, chan));
+    if (!pd) return null;
+    return new Primitive(d, pd, [
+      act(ARG.SRC, QUERY.SRC),
+      { arg: ARG.SRC_1, md: chan },
+      { arg: ARG.POST_OP_0_SRC_1, md: chan },
+      act(ARG.DST, QUERY.DST, true),
+    ]);
+  }
+  const global = kind === 'grad_global';
   const fd = fwdDesc(data, eps, global);
   if (!fd) return null;
   const fpd = primitiveDesc(d, fd);
   if (!fpd) return null;
-  const act = (arg: number, query: number, out = false) => ({ arg, query, user: data, out });
-  const v = (arg: number, out = false) => ({ arg, md: vec, out });
   if (kind === 'train') {
     return new Primitive(d, fpd, [act(ARG.SRC, QUERY.SRC), v(ARG.SCALE), v(ARG.SHIFT), act(ARG.DST, QUERY.DST, true), v(ARG.MEAN, true), v(ARG.VARIANCE, true)]);
-  }
-  if (kind === 'global') {
-    return new Primitive(d, fpd, [act(ARG.SRC, QUERY.SRC), v(ARG.SCALE), v(ARG.SHIFT), v(ARG.MEAN), v(ARG.VARIANCE), act(ARG.DST, QUERY.DST, true)]);
   }
   const bd = desc();
   if (d.f.bn_bwd!(bd, PROP_BACKWARD, data, data, eps, FLAGS | (global ? BN_GLOBAL_STATS : 0)) !== 0) return null;
@@ -98,7 +110,15 @@ export function dnnlBatchNormGlobal(
 ): boolean {
   const p = primitive('global', dims[0], dims[1], dims[2], eps);
   if (!p) return false;
-  p.run([x, scale, shift, mean, variance, y]);
+  const c = dims[1];
+  const a = new Float32Array(c);
+  const b = new Float32Array(c);
+  for (let i = 0; i < c; i++) {
+    const r = scale[i]! / Math.sqrt(variance[i]! + eps);
+    a[i] = r;
+    b[i] = shift[i]! - mean[i]! * r;
+  }
+  p.run([x, a, b, y]);
   return true;
 }
 

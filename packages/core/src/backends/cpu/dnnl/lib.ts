@@ -28,6 +28,7 @@ export const PROP_BACKWARD_DATA = 160;
 export const ALG_CONV_DIRECT = 1;
 export const ALG_ELTWISE_RELU = 31;
 export const ALG_BINARY_ADD = 0x1fff0;
+export const ALG_BINARY_MUL = 0x1fff1;
 export const ALG_POOL_MAX = 0x1ff;
 export const ALG_POOL_AVG_INCLUDE_PAD = 0x2ff;
 export const ALG_POOL_AVG_EXCLUDE_PAD = 0x3ff;
@@ -51,6 +52,8 @@ export const ARG = {
   DIFF_WEIGHTS: 161,
   DIFF_SCALE: 255,
   DIFF_SHIFT: 256,
+  /** src1 of the first binary post-op (DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1). */
+  POST_OP_0_SRC_1: 16384 | 2,
 } as const;
 
 export const QUERY = {
@@ -137,6 +140,10 @@ function load(): Dnnl | null {
         eltwise_fwd: 'int dnnl_eltwise_forward_desc_init(void* desc, int prop, int alg, void* data, float alpha, float beta)',
         eltwise_bwd: 'int dnnl_eltwise_backward_desc_init(void* desc, int alg, void* diff_data, void* data, float alpha, float beta)',
         binary: 'int dnnl_binary_desc_init(void* desc, int alg, void* src0, void* src1, void* dst)',
+        attr_create: 'int dnnl_primitive_attr_create(_Out_ void** attr)',
+        attr_set_post_ops: 'int dnnl_primitive_attr_set_post_ops(void* attr, void* post_ops)',
+        post_ops_create: 'int dnnl_post_ops_create(_Out_ void** post_ops)',
+        post_ops_append_binary: 'int dnnl_post_ops_append_binary(void* post_ops, int alg, void* src1)',
         pool_fwd:
           'int dnnl_pooling_v2_forward_desc_init(void* desc, int prop, int alg, void* src, void* dst, void* strides, void* kernel, void* dil, void* pl, void* pr)',
         pool_bwd:
@@ -206,6 +213,17 @@ export function setDnnlEnabled(on: boolean): boolean {
   const prev = enabled;
   enabled = on;
   return prev;
+}
+
+/** Primitive attributes holding one binary post-op (alg applied with a second operand of layout md). */
+export function binaryPostOpAttr(d: Dnnl, alg: number, md: Uint8Array): unknown {
+  const po: unknown[] = [null];
+  check('post_ops_create', d.f.post_ops_create!(po));
+  check('post_ops_append_binary', d.f.post_ops_append_binary!(po[0], alg, md));
+  const attr: unknown[] = [null];
+  check('primitive_attr_create', d.f.attr_create!(attr));
+  check('primitive_attr_set_post_ops', d.f.attr_set_post_ops!(attr[0], po[0]));
+  return attr[0];
 }
 
 /** A plain (row-major) f32 memory descriptor: tag a, ab, abcd (nchw/oihw) or abcde (goihw). */

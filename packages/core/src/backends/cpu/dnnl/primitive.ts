@@ -63,10 +63,10 @@ export function desc(): Uint8Array {
  * The primitive descriptor for an initialised op descriptor, or null when oneDNN has no
  * implementation for it (the caller falls back to its own kernel).
  */
-export function primitiveDesc(d: Dnnl, opDesc: Uint8Array, hint: Ptr = null): Ptr | null {
+export function primitiveDesc(d: Dnnl, opDesc: Uint8Array, hint: Ptr = null, attr: Ptr = null): Ptr | null {
   const pd: Ptr[] = [null];
   // unimplemented (3), or arguments this build rejects (2): the caller's own kernel runs instead.
-  if (d.f.pd_create!(pd, opDesc, null, d.engine, hint) !== 0) return null;
+  if (d.f.pd_create!(pd, opDesc, attr, d.engine, hint) !== 0) return null;
   return pd[0];
 }
 

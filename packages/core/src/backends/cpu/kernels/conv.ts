@@ -22,8 +22,9 @@ import { takeF32, takeF64 } from '../pool';
 import { dnnlConvBackwardData, dnnlConvBackwardFilter, dnnlConvForward, type FilterKey } from '../dnnl/conv';
 import { copyRows, deinterleave, gatherPlane, interleave, phaseSize, scatterAddPlane, scratch } from './im2col';
 
-function alloc(like: FloatArray, n: number): FloatArray {
-  return like instanceof Float64Array ? takeF64(n) : takeF32(n);
+/** A result array; `zero` false when the caller writes every element (oneDNN does). */
+function alloc(like: FloatArray, n: number, zero = true): FloatArray {
+  return like instanceof Float64Array ? takeF64(n, zero) : takeF32(n, zero);
 }
 
 /**
@@ -537,16 +538,19 @@ function frozenFilter(ft: Tensor, ctx: KernelContext): FilterKey | undefined {
 
 function forward(x: FloatArray, f: FloatArray, g: ConvGeom, y: FloatArray, key?: FilterKey): void {
   if (f32(x, f, y) && dnnlConvForward(x as Float32Array, f as Float32Array, g, y as Float32Array, key)) return;
+  y.fill(0);
   convForward(x, f, g, y);
 }
 
 function backwardData(dy: FloatArray, f: FloatArray, g: ConvGeom, dx: FloatArray, key?: FilterKey): void {
   if (f32(dy, f, dx) && dnnlConvBackwardData(dy as Float32Array, f as Float32Array, g, dx as Float32Array, key)) return;
+  dx.fill(0);
   convBackwardData(dy, f, g, dx);
 }
 
 function backwardFilter(x: FloatArray, dy: FloatArray, g: ConvGeom, df: FloatArray): void {
   if (f32(x, dy, df) && dnnlConvBackwardFilter(x as Float32Array, dy as Float32Array, g, df as Float32Array)) return;
+  df.fill(0);
   convBackwardFilter(x, dy, g, df);
 }
 
@@ -559,7 +563,7 @@ function forwardKernel(type: string): KernelFn {
     const g = geomFor(type, xt.shape, ft.shape, ctx.attrs);
     const s = sides(g);
     const f = floatBuf(ft);
-    const out = alloc(f, numel(meta.shape));
+    const out = alloc(f, numel(meta.shape), false);
     const key = frozenFilter(ft, ctx);
     if (transpose) {
       // Input sits on the convolution's output side; Output is the data gradient.
@@ -580,8 +584,8 @@ function gradKernel(type: string): KernelFn {
     const g = geomFor(type, xt.shape, ft.shape, ctx.attrs);
     const s = sides(g);
     const f = floatBuf(ft);
-    const dx = alloc(f, xt.size);
-    const df = alloc(f, ft.size);
+    const dx = alloc(f, xt.size, false);
+    const df = alloc(f, ft.size, false);
     if (transpose) {
       // Conv roles: Output@GRAD is on the input side, Input on the output side.
       const dyc = toNCHW(floatBuf(dyt), g, s.inC, s.inHW);
