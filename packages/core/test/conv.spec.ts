@@ -1,5 +1,6 @@
 import { backward, conv2d, conv2dTranspose, engine, memory, OpError, sum, tensor, tidy, type Tensor } from '../src';
 import { dnnlConvBackwardData, dnnlConvBackwardFilter, dnnlConvForward } from '../src/backends/cpu/dnnl/conv';
+import { toPlain } from '../src/backends/cpu/dnnl/layout';
 import { dnnlInfo } from '../src/backends/cpu/dnnl/lib';
 import { convBackwardData, convBackwardFilter, convForward, setColumnLimit } from '../src/backends/cpu/kernels/conv';
 import type { ConvGeom } from '../src/kernels/specs/conv';
@@ -92,6 +93,7 @@ describe('conv kernels against the definition', () => {
       const dy = Float64Array.from({ length: g.n * g.m * g.oh * g.ow }, rnd);
       const want = naive(g, x, f, dy);
       const near = (got: Float32Array, ref: Float64Array, what: string): void => {
+        toPlain(got); // results may be left in oneDNN's blocked layout
         for (let i = 0; i < ref.length; i++) {
           if (!(Math.abs(got[i]! - ref[i]!) <= 1e-5)) throw new Error(`${what}: element ${i} is ${got[i]}, expected ${ref[i]}`);
         }

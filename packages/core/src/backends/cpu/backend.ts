@@ -13,6 +13,7 @@ import {
 import type { Tensor } from '../../tensor/tensor';
 import { dnnlScratchBytes } from './dnnl/primitive';
 import { emptyPool, pooledBytes, release } from './pool';
+import { toPlain } from './dnnl/layout';
 
 /** The CPU backend: buffers are typed arrays in the JS heap. */
 export class CpuBackend implements Backend {
@@ -30,6 +31,7 @@ export class CpuBackend implements Backend {
   }
 
   read(buffer: unknown, _dtype: DType, numel: number): TypedArray {
+    toPlain(buffer);
     return (buffer as TypedArray).slice(0, numel);
   }
 
@@ -51,14 +53,28 @@ export class CpuBackend implements Backend {
 
 // ---- helpers for CPU kernels ------------------------------------------------------------------
 
-/** The tensor's storage as the typed array itself (no copy). */
+/**
+ * The tensor's storage as the typed array itself (no copy), in plain row-major layout (an array
+ * a oneDNN kernel left blocked is converted first; oneDNN kernels read raw buffers instead).
+ */
 export function buf<T extends TypedArray = TypedArray>(t: Tensor): T {
+  toPlain(t._storage.buffer);
   return t._storage.buffer as T;
+}
+
+/**
+ * The storage array as it is, possibly in a oneDNN blocked layout (dnnl/layout.ts): only for
+ * kernels that hand it to oneDNN, which reads the layout tag, and call toPlain before reading
+ * it themselves.
+ */
+export function rawBuf(t: Tensor): TypedArray {
+  return t._storage.buffer as TypedArray;
 }
 
 /** The tensor's float storage; float16/bfloat16 are widened into a new Float32Array. */
 export function floatBuf(t: Tensor): FloatArray {
   const b = t._storage.buffer as TypedArray;
+  toPlain(b);
   if (t.dtype === 'float32' || t.dtype === 'float64') return b as FloatArray;
   if (t.dtype === 'float16' || t.dtype === 'bfloat16') return widenHalf(b as Uint16Array, t.dtype);
   throw new Error(`expected a float tensor, got ${t.dtype}`);
@@ -67,6 +83,7 @@ export function floatBuf(t: Tensor): FloatArray {
 /** Elements readable as JS numbers: int64 is converted into a Float64Array (exact below 2^53). */
 export function numBuf(t: Tensor): NumericArray {
   const b = t._storage.buffer as TypedArray;
+  toPlain(b);
   if (b instanceof BigInt64Array) {
     const out = new Float64Array(b.length);
     for (let i = 0; i < b.length; i++) out[i] = Number(b[i]);

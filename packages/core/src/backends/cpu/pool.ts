@@ -7,6 +7,7 @@
  * so an array some other code still holds is never reused.
  */
 import * as os from 'node:os';
+import { setLayout } from './dnnl/layout';
 
 type PooledArray = Float32Array | Float64Array;
 
@@ -61,6 +62,7 @@ export function takeF64(n: number, zero = true): Float64Array {
 export function release(a: unknown): void {
   if (!(a instanceof Float32Array || a instanceof Float64Array) || !owned.has(a) || pooled.has(a)) return;
   if (a.byteLength === 0 || a.byteLength > budget) return; // detached (transferred) or too large
+  if (a instanceof Float32Array) setLayout(a, undefined); // its next owner writes it afresh
   while (bytes + a.byteLength > budget && order.length > 0) {
     const old = order.shift()!;
     if (!pooled.delete(old)) continue;

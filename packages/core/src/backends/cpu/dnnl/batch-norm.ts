@@ -4,6 +4,7 @@
  * in the CPU kernel, on per-channel vectors.
  */
 import { ALG_BINARY_ADD, ALG_BINARY_MUL, ARG, binaryPostOpAttr, BN_GLOBAL_STATS, mdByTag, TAG_NCHW8C, BN_USE_SCALE, BN_USE_SHIFT, dnnl, plainMd, PROP_BACKWARD, PROP_FWD_INFERENCE, PROP_FWD_TRAINING, QUERY } from './lib';
+import { layoutOf } from './layout';
 import { desc, Primitive, primitiveDesc } from './primitive';
 
 const cache = new Map<string, Primitive | null>();
@@ -20,21 +21,26 @@ function fwdDesc(data: Uint8Array, eps: number, global: boolean): Uint8Array | n
   return st === 0 ? od : null;
 }
 
-function build(kind: 'train' | 'global' | 'grad' | 'grad_global', n: number, c: number, s: number, eps: number): Primitive | null {
+function build(kind: 'train' | 'global' | 'grad' | 'grad_global', dims: number[], eps: number, blockedIn: boolean): Primitive | null {
   const d = dnnl()!;
-  const data = plainMd(d, [n, c, s, 1]);
+  const c = dims[1]!;
+  const data = plainMd(d, dims);
   const vec = plainMd(d, [c]);
-  const act = (arg: number, query: number, out = false) => ({ arg, query, user: data, out });
+  const act = (arg: number, query: number, out = false) => ({ arg, query, user: data, out, keep: out });
   // oneDNN's JIT batch norm wants channel-blocked data (on plain NCHW it runs a generic loop):
   // with the reorders in and out it is still about 1.6x faster.
-  const blocked = mdByTag(d, [n, c, s, 1], TAG_NCHW8C);
+  const blocked = mdByTag(d, dims, TAG_NCHW8C);
   const v = (arg: number, out = false) => ({ arg, md: vec, out });
   if (kind === 'global') {
     // With fixed statistics batch norm is y = x·a + b per channel: one binary multiply with a
     // fused add, several times faster on NCHW than oneDNN's own batch norm for that layout.
-    const chan = plainMd(d, [1, c, 1, 1]);
+    // On a blocked input it runs in that layout and leaves its output blocked too.
+    // (the per-channel operands blocked alike, else oneDNN takes its reference loop; for
+    // C a multiple of 8, as tagged arrays always are, that is the same C contiguous floats).
+    const chan = blockedIn ? mdByTag(d, [1, c, 1, 1], TAG_NCHW8C) : plainMd(d, [1, c, 1, 1]);
+    const io = blockedIn ? blocked : data;
     const od = desc();
-    if (d.f.binary!(od, ALG_BINARY_MUL, data, chan, data) !== 0) return null;
+    if (d.f.binary!(od, ALG_BINARY_MUL, io, chan, io) !== 0) return null;
     const pd = primitiveDesc(d, od, null, binaryPostOpAttr(d, ALG_BINARY_ADD, chan));
     if (!pd) return null;
     return new Primitive(d, pd, [
@@ -69,12 +75,12 @@ function build(kind: 'train' | 'global' | 'grad' | 'grad_global', n: number, c: 
   ]);
 }
 
-function primitive(kind: 'train' | 'global' | 'grad' | 'grad_global', n: number, c: number, s: number, eps: number): Primitive | null {
-  if (!dnnl() || n * c * s < MIN_ELEMENTS) return null;
-  const key = `${kind}:${n},${c},${s},${eps}`;
+function primitive(kind: 'train' | 'global' | 'grad' | 'grad_global', dims: number[], eps: number, blockedIn = false): Primitive | null {
+  if (!dnnl() || dims.reduce((a, b) => a * b, 1) < MIN_ELEMENTS) return null;
+  const key = `${kind}:${dims.join(',')}:${eps}:${blockedIn}`;
   let p = cache.get(key);
   if (p === undefined) {
-    p = build(kind, n, c, s, eps);
+    p = build(kind, dims, eps, blockedIn);
     cache.set(key, p);
   }
   return p;
@@ -86,7 +92,7 @@ function primitive(kind: 'train' | 'global' | 'grad' | 'grad_global', n: number,
  */
 export function dnnlBatchNormTrain(
   x: Float32Array,
-  dims: [number, number, number],
+  dims: number[],
   eps: number,
   scale: Float32Array,
   shift: Float32Array,
@@ -94,7 +100,7 @@ export function dnnlBatchNormTrain(
   mean: Float32Array,
   variance: Float32Array,
 ): boolean {
-  const p = primitive('train', dims[0], dims[1], dims[2], eps);
+  const p = primitive('train', dims, eps);
   if (!p) return false;
   p.run([x, scale, shift, y, mean, variance]);
   return true;
@@ -103,7 +109,7 @@ export function dnnlBatchNormTrain(
 /** Inference forward with given statistics. */
 export function dnnlBatchNormGlobal(
   x: Float32Array,
-  dims: [number, number, number],
+  dims: number[],
   eps: number,
   scale: Float32Array,
   shift: Float32Array,
@@ -111,9 +117,9 @@ export function dnnlBatchNormGlobal(
   variance: Float32Array,
   y: Float32Array,
 ): boolean {
-  const p = primitive('global', dims[0], dims[1], dims[2], eps);
+  const p = primitive('global', dims, eps, layoutOf(x) !== undefined);
   if (!p) return false;
-  const c = dims[1];
+  const c = dims[1]!;
   const a = new Float32Array(c);
   const b = new Float32Array(c);
   for (let i = 0; i < c; i++) {
@@ -128,7 +134,7 @@ export function dnnlBatchNormGlobal(
 /** Gradients of x, scale and shift; `global` when the forward used fixed statistics. */
 export function dnnlBatchNormGrad(
   x: Float32Array,
-  dims: [number, number, number],
+  dims: number[],
   eps: number,
   global: boolean,
   mean: Float32Array,
@@ -139,7 +145,7 @@ export function dnnlBatchNormGrad(
   dscale: Float32Array,
   dshift: Float32Array,
 ): boolean {
-  const p = primitive(global ? 'grad_global' : 'grad', dims[0], dims[1], dims[2], eps);
+  const p = primitive(global ? 'grad_global' : 'grad', dims, eps);
   if (!p) return false;
   p.run([x, mean, variance, dy, scale, dshift, dx, dscale, dshift]);
   return true;

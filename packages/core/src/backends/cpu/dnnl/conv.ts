@@ -68,7 +68,7 @@ function build(d: Dnnl, kind: Kind, g: ConvGeom): Primitive | null {
     return new Primitive(d, fwd, [
       { arg: ARG.SRC, query: QUERY.SRC, user: src },
       { arg: ARG.WEIGHTS, query: QUERY.WEIGHTS, user: wei },
-      { arg: ARG.DST, query: QUERY.DST, user: dst, out: true },
+      { arg: ARG.DST, query: QUERY.DST, user: dst, out: true, keep: true },
     ]);
   }
   const od = desc();
@@ -79,7 +79,7 @@ function build(d: Dnnl, kind: Kind, g: ConvGeom): Primitive | null {
     return new Primitive(d, pd, [
       { arg: ARG.DIFF_DST, query: QUERY.DIFF_DST, user: dst },
       { arg: ARG.WEIGHTS, query: QUERY.WEIGHTS, user: wei },
-      { arg: ARG.DIFF_SRC, query: QUERY.DIFF_SRC, user: src, out: true },
+      { arg: ARG.DIFF_SRC, query: QUERY.DIFF_SRC, user: src, out: true, keep: true },
     ]);
   }
   if (d.f.conv_bwd_weights!(od, ALG_CONV_DIRECT, anyMd(d, s.src), anyMd(d, s.wei), null, anyMd(d, s.dst), s.strides, s.dil, s.pl, s.pr) !== 0) return null;

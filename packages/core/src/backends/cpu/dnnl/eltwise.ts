@@ -1,7 +1,8 @@
 /**
  * Elementwise oneDNN primitives on flat float32 arrays: ReLU forward and backward (from the
  * output, as Paddle's relu_grad takes Out), and same-shape addition. Vectorised and run on the
- * OpenMP team, they move memory at several times the speed of a JavaScript loop.
+ * OpenMP team, they move memory at several times the speed of a JavaScript loop. They are blind
+ * to layout: callers pass arrays stored alike and give the result the same layout.
  */
 import { ALG_BINARY_ADD, ALG_ELTWISE_RELU, ARG, dnnl, plainMd, PROP_FWD_INFERENCE, PROP_FWD_TRAINING, QUERY } from './lib';
 import { desc, Primitive, primitiveDesc } from './primitive';
@@ -13,6 +14,11 @@ const ALG_RELU_USE_DST = 256;
 const MIN_ELEMENTS = 1 << 14;
 
 const cache = new Map<string, Primitive | null>();
+
+/** Whether the oneDNN elementwise kernels take arrays of n elements. */
+export function dnnlElementwise(n: number): boolean {
+  return n >= MIN_ELEMENTS && dnnl() !== null;
+}
 
 function cached(key: string, make: () => Primitive | null): Primitive | null {
   let p = cache.get(key);
@@ -36,7 +42,7 @@ export function dnnlRelu(x: Float32Array, y: Float32Array, n: number): boolean {
       ? new Primitive(d, pd, [
           { arg: ARG.SRC, query: QUERY.SRC },
           { arg: ARG.DST, query: QUERY.DST, out: true },
-        ])
+        ], true)
       : null;
   });
   if (!p) return false;
@@ -61,7 +67,7 @@ export function dnnlReluGrad(y: Float32Array, dy: Float32Array, dx: Float32Array
           { arg: ARG.DST, query: QUERY.DST },
           { arg: ARG.DIFF_DST, query: QUERY.DIFF_DST },
           { arg: ARG.DIFF_SRC, query: QUERY.DIFF_SRC, out: true },
-        ])
+        ], true)
       : null;
   });
   if (!p) return false;
@@ -83,7 +89,7 @@ export function dnnlAdd(a: Float32Array, b: Float32Array, out: Float32Array, n: 
           { arg: ARG.SRC, query: QUERY.SRC },
           { arg: ARG.SRC_1, query: QUERY.SRC, index: 1 },
           { arg: ARG.DST, query: QUERY.DST, out: true },
-        ])
+        ], true)
       : null;
   });
   if (!p) return false;

@@ -199,6 +199,11 @@ export function dnnl(): Dnnl | null {
   return lib;
 }
 
+/** The library if it was loaded, even while disabled (blocked arrays still need converting). */
+export function loadedDnnl(): Dnnl | null {
+  return lib ?? null;
+}
+
 /** Where oneDNN was loaded from and its version, or null when its kernels are not in use. */
 export function dnnlInfo(): { path: string; version: string } | null {
   const d = dnnl();

@@ -46,7 +46,7 @@ function build(g: Pool2dGeometry, max: boolean, exclusive: boolean, grad: boolea
   const withWs = prop === PROP_FWD_TRAINING;
   const fwd = new Primitive(d, fpd, [
     { arg: ARG.SRC, query: QUERY.SRC, user: userSrc },
-    { arg: ARG.DST, query: QUERY.DST, user: userDst, out: true },
+    { arg: ARG.DST, query: QUERY.DST, user: userDst, out: true, keep: true },
     ...(withWs ? [{ arg: ARG.WORKSPACE, query: QUERY.WORKSPACE, out: true }] : []),
   ]);
   if (!grad) return { fwd };
@@ -57,7 +57,7 @@ function build(g: Pool2dGeometry, max: boolean, exclusive: boolean, grad: boolea
   const bwd = new Primitive(d, bpd, [
     { arg: ARG.DIFF_DST, query: QUERY.DIFF_DST, user: userDst },
     ...(withWs ? [{ arg: ARG.WORKSPACE, query: QUERY.WORKSPACE }] : []),
-    { arg: ARG.DIFF_SRC, query: QUERY.DIFF_SRC, user: userSrc, out: true },
+    { arg: ARG.DIFF_SRC, query: QUERY.DIFF_SRC, user: userSrc, out: true, keep: true },
   ]);
   return { fwd, bwd };
 }

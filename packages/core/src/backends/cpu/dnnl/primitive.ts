@@ -5,6 +5,7 @@
  * row-major one Oar stores go through reorders into and out of scratch buffers.
  */
 import { check, DESC_BYTES, type Dnnl, QUERY } from './lib';
+import { layoutOf, sameLayout, setLayout, toPlain, type Layout } from './layout';
 
 type Ptr = unknown;
 
@@ -20,6 +21,8 @@ export interface ArgSpec {
   user?: Uint8Array;
   /** Written by the primitive. */
   out?: boolean;
+  /** An output that may stay in the primitive's blocked layout (tagged; see layout.ts). */
+  keep?: boolean;
 }
 
 interface Reorder {
@@ -33,6 +36,8 @@ interface Bound {
   mem: Ptr;
   bytes: number;
   reorder: Reorder | null;
+  /** The primitive's layout for this argument, when it differs from the caller's plain one. */
+  layout: Layout | null;
 }
 
 /** Grow-only scratch buffers for reordered arguments, one per argument kind. */
@@ -99,10 +104,15 @@ export class Primitive {
   private readonly args: Uint8Array;
   private readonly bound: Bound[];
 
+  /**
+   * `layoutBlind`: an elementwise primitive on flat arrays, whose callers handle blocked
+   * inputs themselves (the same elementwise result in any layout).
+   */
   constructor(
     private readonly d: Dnnl,
     pd: Ptr,
     specs: ArgSpec[],
+    private readonly layoutBlind = false,
   ) {
     const p: Ptr[] = [null];
     check('primitive_create', d.f.prim_create!(p, pd));
@@ -123,7 +133,8 @@ export class Primitive {
         const [fm, tm] = spec.out ? [mem, userMem] : [userMem, mem];
         reorder = { prim: rp[0], args: execArgs(d, [[1, fm], [17, tm]]), userMem };
       }
-      return { spec, mem, bytes, reorder };
+      const layout = reorder ? { md, plain: spec.user! } : null;
+      return { spec, mem, bytes, reorder, layout };
     });
     this.args = execArgs(
       d,
@@ -160,6 +171,20 @@ export class Primitive {
       const b = bound[i]!;
       const a = arrays[i]!;
       void a.buffer; // keeps small arrays off the moving heap while oneDNN holds their address
+      if (b.spec.out) {
+        if (!this.layoutBlind) setLayout(a, undefined);
+        if (b.reorder && b.spec.keep && b.bytes === a.byteLength) {
+          check('memory_set_data_handle', f.set_handle!(b.mem, a)); // written blocked, tagged below
+          continue;
+        }
+      } else if (!this.layoutBlind) {
+        const tag = layoutOf(a);
+        if (tag && b.layout && sameLayout(tag, b.layout)) {
+          check('memory_set_data_handle', f.set_handle!(b.mem, a)); // already in the wanted layout
+          continue;
+        }
+        if (tag) toPlain(a);
+      }
       if (!b.reorder || ready?.has(i)) {
         check('memory_set_data_handle', f.set_handle!(b.mem, a));
         continue;
@@ -173,6 +198,10 @@ export class Primitive {
     for (let i = 0; i < bound.length; i++) {
       const b = bound[i]!;
       if (!b.reorder || !b.spec.out) continue;
+      if (b.spec.keep && b.bytes === arrays[i]!.byteLength) {
+        setLayout(arrays[i]!, b.layout!);
+        continue;
+      }
       check('memory_set_data_handle', f.set_handle!(b.reorder.userMem, arrays[i]!));
       check('reorder', f.execute!(b.reorder.prim, d.stream, 2, b.reorder.args));
     }

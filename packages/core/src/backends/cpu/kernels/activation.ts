@@ -11,8 +11,10 @@ import { boolAttr, floatAttr } from '../../../kernels/specs/common';
 import type { FloatArray } from '../../../tensor/dtype';
 import { numel } from '../../../tensor/shape';
 import type { Tensor } from '../../../tensor/tensor';
-import { floatBuf, narrowTo } from '../backend';
-import { dnnlRelu, dnnlReluGrad } from '../dnnl/eltwise';
+import { floatBuf, narrowTo, rawBuf } from '../backend';
+import { dnnlElementwise, dnnlRelu, dnnlReluGrad } from '../dnnl/eltwise';
+import { layoutOf, sameLayout, setLayout, toPlain } from '../dnnl/layout';
+import { takeF32 } from '../pool';
 import { erfc, gradLoopKernel, loopKernel, stageArray, type GradLoop, type Loop } from './unary';
 
 const f = (a: Attrs, name: string): number => floatAttr(a, name);
@@ -87,7 +89,7 @@ function relu6GradF32(y: Float32Array, dy: Float32Array, o: Float32Array, n: num
 
 const FORWARD: Record<string, (a: Attrs) => Loop> = {
   relu: () => (s, o, n) => {
-    if (s instanceof Float32Array && o instanceof Float32Array) return void (dnnlRelu(s, o, n) || reluF32(s, o, n));
+    if (s instanceof Float32Array && o instanceof Float32Array) return reluF32(s, o, n);
     for (let i = 0; i < n; i++) {
       const x = s[i]!;
       o[i] = x < 0 ? 0 : x; // NaN passes through
@@ -273,9 +275,7 @@ const FORWARD: Record<string, (a: Attrs) => Loop> = {
 
 const DERIV: Record<string, (a: Attrs) => GradLoop> = {
   relu: () => (out, dy, o, n) => {
-    if (out instanceof Float32Array && dy instanceof Float32Array && o instanceof Float32Array) {
-      return void (dnnlReluGrad(out, dy, o, n) || reluGradF32(out, dy, o, n));
-    }
+    if (out instanceof Float32Array && dy instanceof Float32Array && o instanceof Float32Array) return reluGradF32(out, dy, o, n);
     for (let i = 0; i < n; i++) o[i] = out[i]! > 0 ? dy[i]! : 0;
   },
   relu6: (a) => {
@@ -453,8 +453,38 @@ const prelu: KernelFn = (inputs, ctx) => {
   return { Out: narrowTo(dtype, out) };
 };
 
-export const kernels: Record<string, KernelFn> = {
-  prelu,
+/**
+ * relu and relu_grad on large float32 tensors through oneDNN, in whatever layout the inputs are
+ * stored (dnnl/layout.ts): elementwise, so the result takes that layout too. Otherwise the loops.
+ */
+function reluDnnl(loop: KernelFn): KernelFn {
+  return (inputs, ctx) => {
+    const xr = rawBuf(inputs.X as Tensor);
+    if (!(xr instanceof Float32Array) || !dnnlElementwise(xr.length)) return loop(inputs, ctx);
+    const out = takeF32(xr.length, false);
+    if (!dnnlRelu(xr, out, xr.length)) return loop(inputs, ctx);
+    setLayout(out, layoutOf(xr));
+    return { Out: out };
+  };
+}
+
+function reluGradDnnl(loop: KernelFn): KernelFn {
+  return (inputs, ctx) => {
+    const yr = rawBuf(inputs.Out as Tensor);
+    const dyr = rawBuf(inputs['Out@GRAD'] as Tensor);
+    if (!(yr instanceof Float32Array && dyr instanceof Float32Array) || !dnnlElementwise(yr.length)) return loop(inputs, ctx);
+    if (!sameLayout(layoutOf(yr), layoutOf(dyr))) {
+      toPlain(yr);
+      toPlain(dyr);
+    }
+    const dx = takeF32(yr.length, false);
+    if (!dnnlReluGrad(yr, dyr, dx, yr.length)) return loop(inputs, ctx);
+    setLayout(dx, layoutOf(yr));
+    return { 'X@GRAD': dx };
+  };
+}
+
+const loops: Record<string, KernelFn> = {
   ...Object.fromEntries(Object.entries(FORWARD).map(([k, make]) => [k, loopKernel(make)])),
   ...Object.fromEntries(
     Object.entries(DERIV).map(([k, make]) => {
@@ -464,3 +494,11 @@ export const kernels: Record<string, KernelFn> = {
     }),
   ),
 };
+
+export const kernels: Record<string, KernelFn> = {
+  prelu,
+  ...loops,
+  relu: reluDnnl(loops.relu!),
+  relu_grad: reluGradDnnl(loops.relu_grad!),
+};
+

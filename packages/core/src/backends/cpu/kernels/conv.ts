@@ -17,7 +17,8 @@ import type { FloatArray } from '../../../tensor/dtype';
 import { numel } from '../../../tensor/shape';
 import type { Tensor } from '../../../tensor/tensor';
 import { gemm } from '../blas';
-import { floatBuf, narrowTo } from '../backend';
+import { floatBuf, narrowTo, rawBuf } from '../backend';
+import { toPlain } from '../dnnl/layout';
 import { takeF32, takeF64 } from '../pool';
 import { dnnlConvBackwardData, dnnlConvBackwardFilter, dnnlConvForward, type FilterKey } from '../dnnl/conv';
 import { copyRows, deinterleave, gatherPlane, interleave, phaseSize, scatterAddPlane, scratch } from './im2col';
@@ -538,20 +539,33 @@ function frozenFilter(ft: Tensor, ctx: KernelContext): FilterKey | undefined {
 
 function forward(x: FloatArray, f: FloatArray, g: ConvGeom, y: FloatArray, key?: FilterKey): void {
   if (f32(x, f, y) && dnnlConvForward(x as Float32Array, f as Float32Array, g, y as Float32Array, key)) return;
+  toPlain(x);
   y.fill(0);
   convForward(x, f, g, y);
 }
 
 function backwardData(dy: FloatArray, f: FloatArray, g: ConvGeom, dx: FloatArray, key?: FilterKey): void {
   if (f32(dy, f, dx) && dnnlConvBackwardData(dy as Float32Array, f as Float32Array, g, dx as Float32Array, key)) return;
+  toPlain(dy);
   dx.fill(0);
   convBackwardData(dy, f, g, dx);
 }
 
 function backwardFilter(x: FloatArray, dy: FloatArray, g: ConvGeom, df: FloatArray): void {
   if (f32(x, dy, df) && dnnlConvBackwardFilter(x as Float32Array, dy as Float32Array, g, df as Float32Array)) return;
+  toPlain(x);
+  toPlain(dy);
   df.fill(0);
   convBackwardFilter(x, dy, g, df);
+}
+
+/**
+ * An activation as stored: float32 NCHW may be in a oneDNN blocked layout, which the oneDNN
+ * kernels read directly (the fallbacks above convert it); anything else plain.
+ */
+function activation(t: Tensor, g: ConvGeom): FloatArray {
+  const r = rawBuf(t);
+  return !g.nhwc && r instanceof Float32Array ? r : floatBuf(t);
 }
 
 function forwardKernel(type: string): KernelFn {
@@ -567,10 +581,10 @@ function forwardKernel(type: string): KernelFn {
     const key = frozenFilter(ft, ctx);
     if (transpose) {
       // Input sits on the convolution's output side; Output is the data gradient.
-      backwardData(toNCHW(floatBuf(xt), g, s.outC, s.outHW), f, g, out, key);
+      backwardData(toNCHW(activation(xt, g), g, s.outC, s.outHW), f, g, out, key);
       return { Output: narrowTo(meta.dtype, fromNCHW(out, g, s.inC, s.inHW)) };
     }
-    forward(toNCHW(floatBuf(xt), g, s.inC, s.inHW), f, g, out, key);
+    forward(toNCHW(activation(xt, g), g, s.inC, s.inHW), f, g, out, key);
     return { Output: narrowTo(meta.dtype, fromNCHW(out, g, s.outC, s.outHW)) };
   };
 }
@@ -588,17 +602,17 @@ function gradKernel(type: string): KernelFn {
     const df = alloc(f, ft.size, false);
     if (transpose) {
       // Conv roles: Output@GRAD is on the input side, Input on the output side.
-      const dyc = toNCHW(floatBuf(dyt), g, s.inC, s.inHW);
+      const dyc = toNCHW(activation(dyt, g), g, s.inC, s.inHW);
       forward(dyc, f, g, dx);
-      backwardFilter(dyc, toNCHW(floatBuf(xt), g, s.outC, s.outHW), g, df);
+      backwardFilter(dyc, toNCHW(activation(xt, g), g, s.outC, s.outHW), g, df);
       return {
         'Input@GRAD': narrowTo(xt.dtype, fromNCHW(dx, g, s.outC, s.outHW)),
         'Filter@GRAD': narrowTo(ft.dtype, df),
       };
     }
-    const dyc = toNCHW(floatBuf(dyt), g, s.outC, s.outHW);
+    const dyc = toNCHW(activation(dyt, g), g, s.outC, s.outHW);
     backwardData(dyc, f, g, dx);
-    backwardFilter(toNCHW(floatBuf(xt), g, s.inC, s.inHW), dyc, g, df);
+    backwardFilter(toNCHW(activation(xt, g), g, s.inC, s.inHW), dyc, g, df);
     return {
       'Input@GRAD': narrowTo(xt.dtype, fromNCHW(dx, g, s.inC, s.inHW)),
       'Filter@GRAD': narrowTo(ft.dtype, df),

@@ -3,9 +3,10 @@ import { alignByAxis, intAttr } from '../../../kernels/specs/common';
 import { allocArray, isIntDType, type DType, type NumericArray } from '../../../tensor/dtype';
 import { broadcastStrides, numel, shapesEqual, type Shape } from '../../../tensor/shape';
 import type { Tensor } from '../../../tensor/tensor';
-import { narrowTo, numBuf } from '../backend';
+import { narrowTo, numBuf, rawBuf } from '../backend';
 import { takeF32 } from '../pool';
-import { dnnlAdd } from '../dnnl/eltwise';
+import { dnnlAdd, dnnlElementwise } from '../dnnl/eltwise';
+import { layoutOf, sameLayout, setLayout, toPlain } from '../dnnl/layout';
 
 type BinFn = (a: number, b: number) => number;
 
@@ -419,20 +420,37 @@ function computeArray(dtype: DType, n: number): NumericArray {
 
 type SameShapeF32 = (a: Float32Array, b: Float32Array, out: Float32Array, n: number) => boolean;
 
+/**
+ * A same-shape float32 operation through the library kernel, in the inputs' common layout
+ * (dnnl/layout.ts; the result takes it); null when the library declines.
+ */
+function libSameShape(lib: SameShapeF32, a: Float32Array, b: Float32Array, n: number): Float32Array | null {
+  if (!dnnlElementwise(n)) return null;
+  if (!sameLayout(layoutOf(a), layoutOf(b))) {
+    toPlain(a);
+    toPlain(b);
+  }
+  const out = takeF32(n, false);
+  if (!lib(a, b, out, n)) return null;
+  setLayout(out, layoutOf(a));
+  return out;
+}
+
 function binaryKernel(fFloat: BinFn, fInt: BinFn = fFloat, boolOut = false, fast?: FastLoop, lib?: SameShapeF32): KernelFn {
   return (inputs, ctx: KernelContext) => {
     const x = inputs.X as Tensor;
     const y = inputs.Y as Tensor;
     const meta = ctx.meta.Out as TensorMeta;
     const [xa, ya] = alignByAxis('elementwise', x.shape, y.shape, 'axis' in ctx.attrs ? intAttr(ctx.attrs, 'axis') : -1);
-    const out = boolOut ? new Uint8Array(numel(meta.shape)) : computeArray(meta.dtype, numel(meta.shape));
+    const n = numel(meta.shape);
+    if (lib && x.dtype === 'float32' && y.dtype === 'float32' && x.size === n && y.size === n) {
+      const r = libSameShape(lib, rawBuf(x) as Float32Array, rawBuf(y) as Float32Array, n);
+      if (r) return { Out: r };
+    }
+    const out = boolOut ? new Uint8Array(n) : computeArray(meta.dtype, n);
     const f = isIntDType(x.dtype) || x.dtype === 'bool' ? fInt : fFloat;
     const xb = numBuf(x);
     const yb = numBuf(y);
-    const n = out.length;
-    if (lib && xb instanceof Float32Array && yb instanceof Float32Array && out instanceof Float32Array && xb.length === n && yb.length === n && lib(xb, yb, out, n)) {
-      return { Out: out };
-    }
     if (!fast || !tryFast(fast, xb, xa, yb, ya, meta.shape, out)) broadcastBinary(xb, xa, yb, ya, meta.shape, out, f);
     return { Out: boolOut ? out : narrowTo(meta.dtype, out) };
   };

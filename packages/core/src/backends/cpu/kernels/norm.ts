@@ -3,7 +3,7 @@ import { floatAttr } from '../../../kernels/specs/common';
 import { bnDims, bnUsesGlobalStats, gnDims, inDims, lnDims } from '../../../kernels/specs/norm';
 import type { DType, FloatArray } from '../../../tensor/dtype';
 import type { Tensor } from '../../../tensor/tensor';
-import { buf, floatBuf, narrowTo } from '../backend';
+import { buf, floatBuf, narrowTo, rawBuf } from '../backend';
 import { dnnlBatchNormGlobal, dnnlBatchNormGrad, dnnlBatchNormTrain } from '../dnnl/batch-norm';
 import { floatOut } from './pool';
 
@@ -491,10 +491,15 @@ function inLayout(op: string, x: Tensor): NormLayout {
 
 const allF32 = (...a: unknown[]): boolean => a.every((v) => v instanceof Float32Array);
 
+/** The dims oneDNN sees for NCHW batch norm: X's own for 4-D (so its blocked layout matches a convolution's), [N, C, S, 1] otherwise. */
+function dnnlDims(x: Tensor, L: NormLayout): number[] {
+  return x.shape.length === 4 ? [...x.shape] : [L.dims[0], L.numStats, L.dims[3], 1];
+}
+
 /** The batch statistics of a oneDNN training forward, or null when it does not run. */
 function dnnlTrain(
   x: Float32Array,
-  dims: [number, number, number],
+  dims: number[],
   eps: number,
   scale: Float32Array,
   bias: Float32Array,
@@ -511,29 +516,31 @@ const batchNorm: KernelFn = (inputs, ctx) => {
   const meta = ctx.meta as Record<string, TensorMeta>;
   const L = bnLayout('batch_norm', x, ctx.attrs);
   const eps = floatAttr(ctx.attrs, 'epsilon');
-  const xd = floatBuf(x);
   const C = L.numStats;
   const runMean = buf<FloatArray>(inputs.Mean as Tensor);
   const runVar = buf<FloatArray>(inputs.Variance as Tensor);
   const statT = meta.SavedMean!.dtype;
-  const y = floatOut(meta.Y!.dtype, xd.length, false);
+  const y = floatOut(meta.Y!.dtype, x.size, false);
   const scale = floatBuf(inputs.Scale as Tensor);
   const bias = floatBuf(inputs.Bias as Tensor);
-  // NCHW float32 goes to oneDNN when present; [N, C, H·W] is the shape it sees.
+  // NCHW float32 goes to oneDNN when present (X possibly in its blocked layout, see
+  // dnnl/layout.ts); the TypeScript paths read X through floatBuf, in plain layout.
   const nchw = L.stat[1] === 1;
-  const f32 = nchw && allF32(xd, y, scale, bias, runMean, runVar);
-  const dims: [number, number, number] = [L.dims[0], C, L.dims[3]];
+  const xr = rawBuf(x);
+  const f32 = nchw && allF32(xr, y, scale, bias, runMean, runVar);
+  const dims = dnnlDims(x, L);
+  const xd = (): FloatArray => floatBuf(x);
   let mean: ArrayLike<number>;
   let rstd: Float64Array;
   if (bnUsesGlobalStats(ctx.attrs)) {
     mean = runMean;
     rstd = invStd(runVar, eps);
-    if (f32 && dnnlBatchNormGlobal(xd as Float32Array, dims, eps, scale as Float32Array, bias as Float32Array, runMean as Float32Array, runVar as Float32Array, y as Float32Array)) {
+    if (f32 && dnnlBatchNormGlobal(xr as Float32Array, dims, eps, scale as Float32Array, bias as Float32Array, runMean as Float32Array, runVar as Float32Array, y as Float32Array)) {
       return { Y: y, MeanOut: runMean, VarianceOut: runVar, SavedMean: out(statT, mean), SavedVariance: out(statT, rstd) };
     }
   } else if (L.count === 1) {
     // One value per channel: Paddle copies X and leaves the running statistics alone.
-    y.set(xd);
+    y.set(xd());
     return {
       Y: narrowTo(meta.Y!.dtype, y),
       MeanOut: runMean,
@@ -545,9 +552,9 @@ const batchNorm: KernelFn = (inputs, ctx) => {
     const mom = inputs.MomentumTensor ? floatBuf(inputs.MomentumTensor as Tensor)[0]! : floatAttr(ctx.attrs, 'momentum');
     // NCHW (one statistic per contiguous plane): statistics and normalization fused per channel.
     const m: { mean: ArrayLike<number>; variance: ArrayLike<number>; rstd?: Float64Array } = nchw
-      ? (f32 && dnnlTrain(xd as Float32Array, dims, eps, scale as Float32Array, bias as Float32Array, y as Float32Array)) ||
-        bnTrainNchw(xd, L.dims[0], C, L.dims[3], eps, scale, bias, y)
-      : moments(xd, L);
+      ? (f32 && dnnlTrain(xr as Float32Array, dims, eps, scale as Float32Array, bias as Float32Array, y as Float32Array)) ||
+        bnTrainNchw(xd(), L.dims[0], C, L.dims[3], eps, scale, bias, y)
+      : moments(xd(), L);
     for (let c = 0; c < C; c++) {
       runMean[c] = runMean[c]! * mom + m.mean[c]! * (1 - mom);
       runVar[c] = runVar[c]! * mom + m.variance[c]! * (1 - mom);
@@ -558,7 +565,7 @@ const batchNorm: KernelFn = (inputs, ctx) => {
     mean = m.mean;
     rstd = invStd(m.variance, eps);
   }
-  normalize(xd, L, mean, rstd, scale, bias, y);
+  normalize(xd(), L, mean, rstd, scale, bias, y);
   // Writing into the running statistics' own buffers makes MeanOut/VarianceOut in-place.
   return { Y: narrowTo(meta.Y!.dtype, y), MeanOut: runMean, VarianceOut: runVar, SavedMean: out(statT, mean), SavedVariance: out(statT, rstd) };
 };
@@ -568,9 +575,8 @@ const batchNormGrad: KernelFn = (inputs, ctx) => {
   const meta = ctx.meta as Record<string, TensorMeta>;
   const L = bnLayout('batch_norm_grad', x, ctx.attrs);
   const C = L.numStats;
-  const xd = floatBuf(x);
-  const dy = floatBuf(inputs['Y@GRAD'] as Tensor);
-  const dx = floatOut(meta['X@GRAD']!.dtype, xd.length, false);
+  const dyt = inputs['Y@GRAD'] as Tensor;
+  const dx = floatOut(meta['X@GRAD']!.dtype, x.size, false);
   const global = bnUsesGlobalStats(ctx.attrs);
   const pd = meta['Scale@GRAD']!.dtype;
   const scale = floatBuf(inputs.Scale as Tensor);
@@ -578,19 +584,22 @@ const batchNormGrad: KernelFn = (inputs, ctx) => {
   if (L.stat[1] === 1 && (global || L.count > 1)) {
     const mean = floatBuf((global ? inputs.Mean : inputs.SavedMean) as Tensor);
     const stat = floatBuf((global ? inputs.Variance : inputs.SavedVariance) as Tensor);
-    if (allF32(xd, dy, dx, scale, mean, stat)) {
+    const xr = rawBuf(x);
+    const dyr = rawBuf(dyt);
+    if (allF32(xr, dyr, dx, scale, mean, stat)) {
       // oneDNN wants the variance; the saved statistic is 1/√(σ² + ε).
       const variance = global ? (stat as Float32Array) : Float32Array.from(stat, (r) => 1 / (r * r) - eps);
       const ds = new Float32Array(C);
       const db = new Float32Array(C);
-      const dims: [number, number, number] = [L.dims[0], C, L.dims[3]];
-      if (dnnlBatchNormGrad(xd as Float32Array, dims, eps, global, mean as Float32Array, variance, dy as Float32Array, scale as Float32Array, dx as Float32Array, ds, db)) {
+      if (dnnlBatchNormGrad(xr as Float32Array, dnnlDims(x, L), eps, global, mean as Float32Array, variance, dyr as Float32Array, scale as Float32Array, dx as Float32Array, ds, db)) {
         return { 'X@GRAD': dx, 'Scale@GRAD': out(pd, ds), 'Bias@GRAD': out(pd, db) };
       }
     }
   }
   const dscale = new Float64Array(C);
   const dbias = new Float64Array(C);
+  const xd = floatBuf(x);
+  const dy = floatBuf(dyt);
   if (!global && L.count === 1) {
     // The forward copied X to Y: the gradient passes straight through.
     dx.set(dy);

@@ -4,7 +4,7 @@ import { maxPoolWithIndexGeometry, pool2dGeometry, type Pool2dGeometry } from '.
 import type { DType, FloatArray } from '../../../tensor/dtype';
 import { numel } from '../../../tensor/shape';
 import type { Tensor } from '../../../tensor/tensor';
-import { floatBuf, narrowTo, numBuf } from '../backend';
+import { floatBuf, narrowTo, numBuf, rawBuf } from '../backend';
 import { takeF32, takeF64 } from '../pool';
 import { dnnlPool, dnnlPoolGrad } from '../dnnl/pool';
 
@@ -343,9 +343,9 @@ const pool2d: KernelFn = (inputs, ctx) => {
   const out = floatOut(meta.dtype, numel(meta.shape));
   const max = strAttr(ctx.attrs, 'pooling_type') === 'max';
   const exclusive = boolAttr(ctx.attrs, 'exclusive');
-  const xd = floatBuf(x);
-  if (!(xd instanceof Float32Array && out instanceof Float32Array && dnnlPool(xd, p.g, max, exclusive, out))) {
-    poolForward(xd, p, max, exclusive, out);
+  const xr = rawBuf(x); // oneDNN reads a blocked layout itself; floatBuf gives plain
+  if (!(xr instanceof Float32Array && out instanceof Float32Array && dnnlPool(xr, p.g, max, exclusive, out))) {
+    poolForward(floatBuf(x), p, max, exclusive, out);
   }
   return { Out: narrowTo(meta.dtype, out) };
 };
@@ -357,13 +357,13 @@ const pool2dGrad: KernelFn = (inputs, ctx) => {
   const max = strAttr(ctx.attrs, 'pooling_type') === 'max';
   const dx = floatOut(meta.dtype, numel(meta.shape));
   const exclusive = boolAttr(ctx.attrs, 'exclusive');
-  const xd = floatBuf(x);
-  const dy = floatBuf(inputs['Out@GRAD'] as Tensor);
-  if (xd instanceof Float32Array && dy instanceof Float32Array && dx instanceof Float32Array && dnnlPoolGrad(xd, dy, p.g, max, exclusive, dx)) {
+  const xr = rawBuf(x);
+  const dyr = rawBuf(inputs['Out@GRAD'] as Tensor);
+  if (xr instanceof Float32Array && dyr instanceof Float32Array && dx instanceof Float32Array && dnnlPoolGrad(xr, dyr, p.g, max, exclusive, dx)) {
     return { 'X@GRAD': dx };
   }
   const y = max ? floatBuf(inputs.Out as Tensor) : null;
-  poolBackward(xd, y, dy, p, max, exclusive, dx);
+  poolBackward(floatBuf(x), y, floatBuf(inputs['Out@GRAD'] as Tensor), p, max, exclusive, dx);
   return { 'X@GRAD': narrowTo(meta.dtype, dx) };
 };
 
