@@ -123,6 +123,43 @@ describe('optimizers follow the reference trajectories (torch / NumPy, float32)'
 });
 
 describe('optimizer behaviour', () => {
+  // Past 16384 elements Adam/AdamW run as native vector passes; they must follow the definition.
+  for (const decay of [0, 0.01]) {
+    it(`${decay ? 'adamw' : 'adam'} on a large float32 tensor`, () => {
+      const n = 40000;
+      const p0 = Float32Array.from({ length: n }, (_, i) => Math.sin(i));
+      const m0 = Float32Array.from({ length: n }, (_, i) => Math.cos(i) * 0.1);
+      const v0 = Float32Array.from({ length: n }, (_, i) => 0.01 + Math.abs(Math.sin(i * 0.3)) * 0.01); // away from 0: m/√v stays well conditioned
+      const g0 = Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.7) * 0.5);
+      const [lr, b1, b2, eps, b1p, b2p] = [0.01, 0.9, 0.999, 1e-8, 0.9 ** 3, 0.999 ** 3].map(Math.fround) as number[];
+      const inputs = {
+        Param: tensor(p0),
+        Grad: tensor(g0),
+        Moment1: tensor(m0),
+        Moment2: tensor(v0),
+        LearningRate: tensor([lr!]),
+        Beta1Pow: tensor([b1p!]),
+        Beta2Pow: tensor([b2p!]),
+      };
+      const attrs = { beta1: b1!, beta2: b2!, epsilon: eps!, ...(decay ? { coeff: decay, with_decay: true } : {}) };
+      const out = engine.runOp(decay ? 'adamw' : 'adam', inputs, attrs);
+      const p = (out.ParamOut as Tensor).dataSync() as Float32Array;
+      const m = (out.Moment1Out as Tensor).dataSync() as Float32Array;
+      const v = (out.Moment2Out as Tensor).dataSync() as Float32Array;
+      const lrT = (lr! * Math.sqrt(1 - b2p!)) / (1 - b1p!);
+      const epsT = eps! * Math.sqrt(1 - b2p!);
+      const d = Math.fround(decay);
+      let worst = 0;
+      for (let i = 0; i < n; i++) {
+        const a = b1! * m0[i]! + (1 - b1!) * g0[i]!;
+        const b = b2! * v0[i]! + (1 - b2!) * g0[i]! * g0[i]!;
+        const pi = p0[i]! * (1 - lr! * d) - lrT * (a / (Math.sqrt(b) + epsT));
+        worst = Math.max(worst, Math.abs(m[i]! - a), Math.abs(v[i]! - b) * 100, Math.abs(p[i]! - pi));
+      }
+      expect(worst).toBeLessThan(2e-6);
+    });
+  }
+
   // Past 16384 elements the update runs as OpenBLAS vector passes; it must follow the definition.
   for (const nesterov of [false, true]) {
     it(`momentum on a large float32 tensor (nesterov ${nesterov}, L2 decay, rescaled gradient)`, () => {

@@ -10,6 +10,11 @@ import { desc, Primitive, primitiveDesc } from './primitive';
 /** oneDNN's relu backward computed from dst (dnnl_eltwise_relu_use_dst_for_bwd). */
 const ALG_RELU_USE_DST = 256;
 
+/** Eltwise algorithms of dnnl_alg_kind_t: y = x², √x. */
+export const ELTWISE = { square: 79, sqrt: 111 } as const;
+/** Binary algorithms: a + b, a·b, a / b. */
+export const BINARY = { add: ALG_BINARY_ADD, mul: 0x1fff1, div: 0x1fff4 } as const;
+
 /** Below this many elements a JavaScript loop is as fast as a library call. */
 const MIN_ELEMENTS = 1 << 14;
 
@@ -77,22 +82,62 @@ export function dnnlReluGrad(y: Float32Array, dy: Float32Array, dx: Float32Array
 
 /** out = a + b for arrays of the same length; false when oneDNN is not in use. */
 export function dnnlAdd(a: Float32Array, b: Float32Array, out: Float32Array, n: number): boolean {
+  return dnnlBinary(BINARY.add, a, b, out, n);
+}
+
+/**
+ * y = f(x) elementwise for one of ELTWISE (α, β its parameters, fixed per primitive: constant
+ * values only); false when oneDNN is not in use.
+ */
+export function dnnlEltwise(alg: number, alpha: number, beta: number, x: Float32Array, y: Float32Array, n: number): boolean {
   const d = dnnl();
   if (!d || n < MIN_ELEMENTS) return false;
-  const p = cached(`add:${n}`, () => {
+  const p = cached(`eltwise:${alg}:${alpha}:${beta}:${n}`, () => {
     const md = plainMd(d, [n]);
     const od = desc();
-    if (d.f.binary!(od, ALG_BINARY_ADD, md, md, md) !== 0) return null;
+    if (d.f.eltwise_fwd!(od, PROP_FWD_INFERENCE, alg, md, alpha, beta) !== 0) return null;
+    const pd = primitiveDesc(d, od);
+    return pd ? new Primitive(d, pd, [{ arg: ARG.SRC, query: QUERY.SRC }, { arg: ARG.DST, query: QUERY.DST, out: true }], true) : null;
+  });
+  if (!p) return false;
+  p.run([x, y]);
+  return true;
+}
+
+/** out = a ∘ b elementwise for one of BINARY; false when oneDNN is not in use. */
+export function dnnlBinary(alg: number, a: Float32Array, b: Float32Array, out: Float32Array, n: number): boolean {
+  const d = dnnl();
+  if (!d || n < MIN_ELEMENTS) return false;
+  const p = cached(`binary:${alg}:${n}`, () => {
+    const md = plainMd(d, [n]);
+    const od = desc();
+    if (d.f.binary!(od, alg, md, md, md) !== 0) return null;
     const pd = primitiveDesc(d, od);
     return pd
-      ? new Primitive(d, pd, [
-          { arg: ARG.SRC, query: QUERY.SRC },
-          { arg: ARG.SRC_1, query: QUERY.SRC, index: 1 },
-          { arg: ARG.DST, query: QUERY.DST, out: true },
-        ], true)
+      ? new Primitive(d, pd, [{ arg: ARG.SRC, query: QUERY.SRC }, { arg: ARG.SRC_1, query: QUERY.SRC, index: 1 }, { arg: ARG.DST, query: QUERY.DST, out: true }], true)
       : null;
   });
   if (!p) return false;
   p.run([a, b, out]);
+  return true;
+}
+
+const scalarBuf = new Float32Array(1);
+
+/** y = x + s (a scalar given at run time, so one primitive serves every value); false when oneDNN is not in use. */
+export function dnnlAddScalar(x: Float32Array, s: number, y: Float32Array, n: number): boolean {
+  const d = dnnl();
+  if (!d || n < MIN_ELEMENTS) return false;
+  const p = cached(`add_scalar:${n}`, () => {
+    const md = plainMd(d, [n]);
+    const one = plainMd(d, [1]);
+    const od = desc();
+    if (d.f.binary!(od, BINARY.add, md, one, md) !== 0) return null;
+    const pd = primitiveDesc(d, od);
+    return pd ? new Primitive(d, pd, [{ arg: ARG.SRC, query: QUERY.SRC }, { arg: ARG.SRC_1, md: one }, { arg: ARG.DST, query: QUERY.DST, out: true }], true) : null;
+  });
+  if (!p) return false;
+  scalarBuf[0] = s;
+  p.run([x, scalarBuf, y]);
   return true;
 }

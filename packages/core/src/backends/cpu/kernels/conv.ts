@@ -208,6 +208,64 @@ export function convForward(x: FloatArray, f: FloatArray, g: ConvGeom, y: FloatA
   }
 }
 
+/** Output maps at most this large take the per-tap filter gradient below. */
+const SMALL_MAP = 16;
+
+/** [n, c, p] → [n·p, c]: one row of channels per pixel. */
+function channelsLast(a: FloatArray, n: number, c: number, p: number): FloatArray {
+  const out = a instanceof Float64Array ? new Float64Array(a.length) : new Float32Array(a.length);
+  for (let b = 0; b < n; b++) {
+    for (let ci = 0; ci < c; ci++) {
+      const src = (b * c + ci) * p;
+      let dst = b * p * c + ci;
+      for (let q = 0; q < p; q++, dst += c) out[dst] = a[src + q]!;
+    }
+  }
+  return out;
+}
+
+/**
+ * The filter gradient on tiny maps (the last stages of a network fed small images, e.g. 3x3
+ * filters on 2x2 or 1x1 maps), one GEMM per tap over the (image, pixel) pairs where that tap
+ * reads inside the input: dF[:, :, i, j] = dYᵀ·X over those rows, in channels-last copies.
+ * im2col would build a column matrix row by row (one call per channel, tap and image) that is
+ * mostly padding; here the copies are whole channel rows and the padding is never multiplied.
+ * groups = 1 only; df is overwritten.
+ */
+export function convBackwardFilterSmall(x: FloatArray, dy: FloatArray, g: ConvGeom, df: FloatArray): void {
+  const { n, c, m, h, w, kh, kw, oh, ow } = g;
+  const xr = channelsLast(x, n, c, h * w);
+  const dr = channelsLast(dy, n, m, oh * ow);
+  const rows = n * oh * ow;
+  const gx = alloc(x, rows * c);
+  const gd = alloc(x, rows * m);
+  const tap = alloc(x, m * c);
+  df.fill(0);
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      let k = 0;
+      for (let oy = 0; oy < oh; oy++) {
+        const iy = oy * g.sh - g.pt + i * g.dh;
+        if (iy < 0 || iy >= h) continue;
+        for (let ox = 0; ox < ow; ox++) {
+          const ix = ox * g.sw - g.pl + j * g.dw;
+          if (ix < 0 || ix >= w) continue;
+          for (let b = 0; b < n; b++, k++) {
+            const xq = (b * h * w + iy * w + ix) * c;
+            const dp = (b * oh * ow + oy * ow + ox) * m;
+            gx.set(xr.subarray(xq, xq + c), k * c);
+            gd.set(dr.subarray(dp, dp + m), k * m);
+          }
+        }
+      }
+      if (k === 0) continue; // this tap only ever reads padding
+      gemm(true, false, m, c, k, 1, gd, m, gx, c, 0, tap, c);
+      const t = i * kw + j;
+      for (let r = 0; r < m * c; r++) df[r * kh * kw + t] = tap[r]!;
+    }
+  }
+}
+
 /** df[m, c/g, kh, kw] = Σ_n dy[n] ⋆ x[n]: the filter gradient, accumulated over the batch. */
 export function convBackwardFilter(x: FloatArray, dy: FloatArray, g: ConvGeom, df: FloatArray): void {
   const { cg, mg, kk, hw, ohw } = dims(g);
@@ -555,6 +613,7 @@ function backwardFilter(x: FloatArray, dy: FloatArray, g: ConvGeom, df: FloatArr
   if (f32(x, dy, df) && dnnlConvBackwardFilter(x as Float32Array, dy as Float32Array, g, df as Float32Array)) return;
   toPlain(x);
   toPlain(dy);
+  if (g.groups === 1 && g.oh * g.ow <= SMALL_MAP) return convBackwardFilterSmall(x, dy, g, df);
   df.fill(0);
   convBackwardFilter(x, dy, g, df);
 }
