@@ -431,10 +431,12 @@ async function main(): Promise<void> {
   const flags = /flags\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '';
   const simd = ['avx512f', 'avx2', 'fma', 'neon', 'asimd'].filter((f) => flags.split(' ').includes(f));
   const blas = oar.blasInfo();
+  const dnnl = oar.dnnlInfo();
   const started = new Date();
   process.stdout.write(
     `Oar CPU benchmark: ${cpuModel} (${os.cpus().length} cores${simd.length ? ', ' + simd.join('+') : ''}), ` +
-      `${args.threads} thread(s), node ${process.version}, BLAS ${blas ?? 'none (TypeScript GEMM)'}; ` +
+      `${args.threads} thread(s), node ${process.version}, BLAS ${blas ?? 'none (TypeScript GEMM)'}, ` +
+      `oneDNN ${dnnl ? `${dnnl.version} (${dnnl.path})` : 'none'}; ` +
       `${args.quick ? 'quick, ' : ''}${args.rounds} round(s); load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}\n`,
   );
 
@@ -538,6 +540,7 @@ async function main(): Promise<void> {
       node: process.version,
       platform: `${os.platform()} ${os.release()} ${os.arch()}`,
       blas,
+      dnnl,
       torch: torchInfo?.available ? { version: torchInfo.version, mkldnn: torchInfo.mkldnn, python: PYTHON } : null,
       torchUnavailable: torchInfo && !torchInfo.available ? torchInfo.error : args.torch ? undefined : 'skipped (--no-torch)',
       loadAverageAtSectionStarts: load,
