@@ -134,6 +134,21 @@ withDnnl(`oneDNN kernels agree with the TypeScript kernels (${dnnlInfo()?.path ?
     expectNear([infer()], [reference()], 1e-5);
   });
 
+  it('per-channel add and multiply (a convolution bias, a scale) on blocked and plain inputs, with gradients', () => {
+    const [on, off] = bothWays(() => {
+      const conv = new nn.Conv2D(8, 16, 3, { padding: 1 }); // its output is blocked, then the bias is added
+      const x = randn([4, 8, 20, 20]);
+      x.stopGradient = false;
+      const y = conv.call(x);
+      const s = randn([16]);
+      const z = engine.runOp('elementwise_mul', { X: y, Y: s }, { axis: 1 }).Out as Tensor;
+      const plain = engine.runOp('elementwise_add', { X: randn([4, 16, 20, 20]), Y: s }, { axis: 1 }).Out as Tensor;
+      sum(z.multiply(randn(z.shape))).backward();
+      return [y, z, plain, x.grad!, conv.weight.grad!, conv.bias!.grad!];
+    });
+    expectNear(on, off, 1e-5);
+  });
+
   // Activations stay in oneDNN's blocked layout from one kernel to the next: a residual stack
   // must give the same outputs and gradients as the plain TypeScript kernels.
   for (const training of [true, false]) {

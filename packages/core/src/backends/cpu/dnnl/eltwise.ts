@@ -4,7 +4,8 @@
  * OpenMP team, they move memory at several times the speed of a JavaScript loop. They are blind
  * to layout: callers pass arrays stored alike and give the result the same layout.
  */
-import { ALG_BINARY_ADD, ALG_ELTWISE_RELU, ARG, dnnl, plainMd, PROP_FWD_INFERENCE, PROP_FWD_TRAINING, QUERY } from './lib';
+import { ALG_BINARY_ADD, ALG_ELTWISE_RELU, ARG, dnnl, mdByTag, plainMd, PROP_FWD_INFERENCE, PROP_FWD_TRAINING, QUERY, TAG_NCHW8C } from './lib';
+import { layoutOf, setLayout, toPlain } from './layout';
 import { desc, Primitive, primitiveDesc } from './primitive';
 
 /** oneDNN's relu backward computed from dst (dnnl_eltwise_relu_use_dst_for_bwd). */
@@ -139,5 +140,48 @@ export function dnnlAddScalar(x: Float32Array, s: number, y: Float32Array, n: nu
   if (!p) return false;
   scalarBuf[0] = s;
   p.run([x, scalarBuf, y]);
+  return true;
+}
+
+/** Per-channel binary primitives, with the layout their x operand takes. */
+const channelCache = new Map<string, { p: Primitive; io: Uint8Array } | null>();
+
+/**
+ * out = x ∘ v[c] on an NCHW float32 tensor and a per-channel vector (a convolution's bias add,
+ * a scale): in x's stored layout when that is nChw8c, else plain; out takes the same layout
+ * (dnnl/layout.ts). False when oneDNN is not in use.
+ */
+export function dnnlChannelBinary(alg: number, x: Float32Array, v: Float32Array, out: Float32Array, dims: readonly number[]): boolean {
+  const d = dnnl();
+  const n = dims.reduce((a, b) => a * b, 1);
+  if (!d || n < MIN_ELEMENTS || dims.length !== 4) return false;
+  const c = dims[1]!;
+  const key = (blocked: boolean): string => `${alg}:${dims.join(',')}:${blocked}`;
+  const build = (blocked: boolean): { p: Primitive; io: Uint8Array } | null => {
+    const io = blocked ? mdByTag(d, dims, TAG_NCHW8C) : plainMd(d, dims);
+    // The per-channel operand blocked alike (C a multiple of 8: the same C contiguous floats).
+    const chan = blocked ? mdByTag(d, [1, c, 1, 1], TAG_NCHW8C) : plainMd(d, [1, c, 1, 1]);
+    const od = desc();
+    if (d.f.binary!(od, alg, io, chan, io) !== 0) return null;
+    const pd = primitiveDesc(d, od);
+    if (!pd) return null;
+    return { p: new Primitive(d, pd, [{ arg: ARG.SRC, query: QUERY.SRC }, { arg: ARG.SRC_1, md: chan }, { arg: ARG.DST, query: QUERY.DST, out: true }], true), io };
+  };
+  const get = (blocked: boolean) => {
+    let e = channelCache.get(key(blocked));
+    if (e === undefined) channelCache.set(key(blocked), (e = build(blocked)));
+    return e;
+  };
+  const tag = layoutOf(x);
+  let e = tag && c % 8 === 0 ? get(true) : null;
+  if (e && !d.mdEqual(tag!.md, e.io)) e = null;
+  const blocked = e !== null;
+  if (!e) {
+    toPlain(x);
+    e = get(false);
+  }
+  if (!e) return false;
+  e.p.run([x, v, out]);
+  setLayout(out, blocked ? tag : undefined);
   return true;
 }

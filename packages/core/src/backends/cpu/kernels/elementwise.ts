@@ -3,9 +3,9 @@ import { alignByAxis, intAttr } from '../../../kernels/specs/common';
 import { allocArray, isIntDType, type DType, type NumericArray } from '../../../tensor/dtype';
 import { broadcastStrides, numel, shapesEqual, type Shape } from '../../../tensor/shape';
 import type { Tensor } from '../../../tensor/tensor';
-import { narrowTo, numBuf, rawBuf } from '../backend';
+import { floatBuf, narrowTo, numBuf, rawBuf } from '../backend';
 import { takeF32 } from '../pool';
-import { dnnlAdd, dnnlElementwise } from '../dnnl/eltwise';
+import { BINARY, dnnlAdd, dnnlChannelBinary, dnnlElementwise } from '../dnnl/eltwise';
 import { layoutOf, sameLayout, setLayout, toPlain } from '../dnnl/layout';
 
 type BinFn = (a: number, b: number) => number;
@@ -436,7 +436,16 @@ function libSameShape(lib: SameShapeF32, a: Float32Array, b: Float32Array, n: nu
   return out;
 }
 
-function binaryKernel(fFloat: BinFn, fInt: BinFn = fFloat, boolOut = false, fast?: FastLoop, lib?: SameShapeF32): KernelFn {
+/** Y aligned as [1, C, 1, 1] against a 4-D X (NCHW and a per-channel vector: a bias add). */
+function isChannelVector(xa: number[], ya: number[]): boolean {
+  return xa.length === 4 && ya.length === 4 && ya[0] === 1 && ya[2] === 1 && ya[3] === 1 && ya[1] === xa[1];
+}
+
+/**
+ * `lib`: the same-shape float32 case through oneDNN; `channelAlg`: its binary algorithm for a
+ * per-channel Y on a 4-D X.
+ */
+function binaryKernel(fFloat: BinFn, fInt: BinFn = fFloat, boolOut = false, fast?: FastLoop, lib?: SameShapeF32, channelAlg?: number): KernelFn {
   return (inputs, ctx: KernelContext) => {
     const x = inputs.X as Tensor;
     const y = inputs.Y as Tensor;
@@ -446,6 +455,10 @@ function binaryKernel(fFloat: BinFn, fInt: BinFn = fFloat, boolOut = false, fast
     if (lib && x.dtype === 'float32' && y.dtype === 'float32' && x.size === n && y.size === n) {
       const r = libSameShape(lib, rawBuf(x) as Float32Array, rawBuf(y) as Float32Array, n);
       if (r) return { Out: r };
+    }
+    if (channelAlg !== undefined && x.dtype === 'float32' && y.dtype === 'float32' && x.size === n && isChannelVector(xa, ya)) {
+      const out = takeF32(n, false);
+      if (dnnlChannelBinary(channelAlg, rawBuf(x) as Float32Array, floatBuf(y) as Float32Array, out, xa)) return { Out: out };
     }
     const out = boolOut ? new Uint8Array(n) : computeArray(meta.dtype, n);
     const f = isIntDType(x.dtype) || x.dtype === 'bool' ? fInt : fFloat;
@@ -463,9 +476,9 @@ function pyMod(a: number, b: number): number {
 }
 
 export const kernels: Record<string, KernelFn> = {
-  elementwise_add: binaryKernel((a, b) => a + b, undefined, false, addLoop, dnnlAdd),
+  elementwise_add: binaryKernel((a, b) => a + b, undefined, false, addLoop, dnnlAdd, BINARY.add),
   elementwise_sub: binaryKernel((a, b) => a - b, undefined, false, subLoop),
-  elementwise_mul: binaryKernel((a, b) => a * b, undefined, false, mulLoop),
+  elementwise_mul: binaryKernel((a, b) => a * b, undefined, false, mulLoop, undefined, BINARY.mul),
   elementwise_div: binaryKernel(
     (a, b) => a / b,
     (a, b) => Math.trunc(a / b),
