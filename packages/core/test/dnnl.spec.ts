@@ -149,6 +149,23 @@ withDnnl(`oneDNN kernels agree with the TypeScript kernels (${dnnlInfo()?.path ?
     expectNear(on, off, 1e-5);
   });
 
+  it('sums and means over axes, of blocked and plain tensors', () => {
+    const [on, off] = bothWays(() => {
+      const blocked = relu(new nn.Conv2D(4, 16, 3, { padding: 1, biasAttr: false }).call(randn([4, 4, 24, 24])));
+      const plain = randn([4, 16, 24, 24]);
+      const r = (op: string, x: Tensor, dim: number[], keep = false): Tensor =>
+        engine.runOp(op, { X: x }, { dim, keep_dim: keep, reduce_all: false }).Out as Tensor;
+      return [
+        r('reduce_sum', blocked, [0, 2, 3], true),
+        r('reduce_mean', blocked, [2, 3]),
+        r('reduce_sum', plain, [0, 2, 3]),
+        r('reduce_sum', plain, [3]),
+        r('reduce_mean', plain, [1, 2]),
+      ];
+    });
+    expectNear(on, off, 1e-5);
+  });
+
   // Activations stay in oneDNN's blocked layout from one kernel to the next: a residual stack
   // must give the same outputs and gradients as the plain TypeScript kernels.
   for (const training of [true, false]) {

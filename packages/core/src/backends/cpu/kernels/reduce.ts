@@ -2,7 +2,9 @@ import type { KernelFn, TensorMeta } from '../../../kernels/registry';
 import { reduceAxes } from '../../../kernels/specs/reduce';
 import { numel, stridesOf } from '../../../tensor/shape';
 import type { Tensor } from '../../../tensor/tensor';
-import { narrowTo, numBuf } from '../backend';
+import { narrowTo, numBuf, rawBuf } from '../backend';
+import { dnnlReduce, REDUCTION } from '../dnnl/reduce';
+import { takeF32 } from '../pool';
 
 type Kind = 'sum' | 'mean' | 'max' | 'min' | 'prod' | 'all' | 'any';
 
@@ -81,6 +83,11 @@ function reduceKernel(kind: Kind): KernelFn {
     const x = inputs.X as Tensor;
     const m = ctx.meta.Out as TensorMeta;
     const axes = reduceAxes(`reduce_${kind}`, x.shape.length, ctx.attrs);
+    if ((kind === 'sum' || kind === 'mean') && x.dtype === 'float32' && m.dtype === 'float32') {
+      const xr = rawBuf(x) as Float32Array;
+      const out = takeF32(numel(m.shape), false);
+      if (dnnlReduce(REDUCTION[kind], xr, x.shape, axes, out)) return { Out: out };
+    }
     const acc = reduceInto(numBuf(x), x.shape, axes, kind);
     return { Out: narrowTo(m.dtype, acc) };
   };
