@@ -100,6 +100,20 @@ withDnnl(`oneDNN kernels agree with the TypeScript kernels (${dnnlInfo()?.path ?
     ['avg 3x3/2 pad 1 counting the padding', { stride: 2, padding: 1, avg: true, exclusive: false }, 3],
     ['avg 3x3/2 ceil_mode counting the padding', { stride: 2, ceilMode: true, avg: true, exclusive: false }, 3],
   ];
+  it('adaptive average and max pooling to sizes that divide the input, forward and gradient', () => {
+    const [on, off] = bothWays(() => {
+      const x = randn([2, 16, 32, 32]);
+      x.stopGradient = false;
+      const a = engine.runOp('pool2d', { X: x }, { pooling_type: 'avg', ksize: [1, 1], adaptive: true }).Out as Tensor;
+      const m = engine.runOp('pool2d', { X: x }, { pooling_type: 'max', ksize: [4, 8], adaptive: true }).Out as Tensor;
+      sum(a.multiply(randn(a.shape))).backward();
+      const g1 = x.grad!.clone();
+      x.clearGradient();
+      sum(m.multiply(randn(m.shape))).backward();
+      return [a, m, g1, x.grad!];
+    });
+    expectNear(on, off, 1e-5);
+  });
   for (const [name, opts, k] of pools) {
     it(`pool2d ${name}, forward and gradient`, () => {
       const [on, off] = bothWays(() => {

@@ -62,8 +62,18 @@ function build(g: Pool2dGeometry, max: boolean, exclusive: boolean, grad: boolea
   return { fwd, bwd };
 }
 
-function prims(g: Pool2dGeometry, max: boolean, exclusive: boolean, grad: boolean): PoolPrims | null {
-  if (!dnnl() || g.adaptive || g.nhwc || g.n * g.c * g.h * g.w < MIN_ELEMENTS) return null;
+/** Adaptive pooling whose output divides its input evenly is plain pooling with k = s = in/out. */
+function uniform(g: Pool2dGeometry): Pool2dGeometry | null {
+  if (!g.adaptive) return g;
+  if (g.h % g.oh !== 0 || g.w % g.ow !== 0) return null;
+  const kh = g.h / g.oh;
+  const kw = g.w / g.ow;
+  return { ...g, kh, kw, sh: kh, sw: kw, padTop: 0, padLeft: 0, adaptive: false };
+}
+
+function prims(geom: Pool2dGeometry, max: boolean, exclusive: boolean, grad: boolean): PoolPrims | null {
+  const g = uniform(geom);
+  if (!dnnl() || !g || g.nhwc || g.n * g.c * g.h * g.w < MIN_ELEMENTS) return null;
   const key = `${grad}:${max}:${exclusive}:${g.n},${g.c},${g.h},${g.w},${g.oh},${g.ow},${g.kh},${g.kw},${g.sh},${g.sw},${g.padTop},${g.padLeft}`;
   let p = cache.get(key);
   if (p === undefined) {
