@@ -112,6 +112,7 @@ function load(): Dnnl | null {
     } catch {
       continue;
     }
+    pinLoaded(koffi, path);
     try {
       const ver = h.func('void* dnnl_version()');
       const vp = ver();
@@ -173,6 +174,23 @@ function load(): Dnnl | null {
     }
   }
   return null;
+}
+
+/**
+ * Keeps the library mapped until the process ends. Node unloads native libraries at exit while
+ * OpenMP's worker threads may still be spinning in them, which crashed about half of the
+ * processes that had run 2-thread oneDNN work (exit status 139). A second dlopen with
+ * RTLD_NODELETE makes the later unload a no-op, at no cost while running.
+ */
+function pinLoaded(koffi: typeof Koffi, path: string): void {
+  const RTLD_NOW = 2;
+  const RTLD_NODELETE = 0x1000;
+  try {
+    const dlopen = koffi.load('libc.so.6').func('void* dlopen(const char* file, int mode)');
+    dlopen(path, RTLD_NOW | RTLD_NODELETE);
+  } catch {
+    // Not glibc: nothing to pin with; OMP_WAIT_POLICY=passive avoids the crash there.
+  }
 }
 
 /**
