@@ -142,6 +142,7 @@ function load(): Dnnl | null {
         eltwise_bwd: 'int dnnl_eltwise_backward_desc_init(void* desc, int alg, void* diff_data, void* data, float alpha, float beta)',
         binary: 'int dnnl_binary_desc_init(void* desc, int alg, void* src0, void* src1, void* dst)',
         reduction: 'int dnnl_reduction_desc_init(void* desc, int alg, void* src, void* dst, float p, float eps)',
+        sgemm: 'int dnnl_sgemm(char ta, char tb, int64_t m, int64_t n, int64_t k, float alpha, void* a, int64_t lda, void* b, int64_t ldb, float beta, void* c, int64_t ldc)',
         attr_create: 'int dnnl_primitive_attr_create(_Out_ void** attr)',
         attr_set_post_ops: 'int dnnl_primitive_attr_set_post_ops(void* attr, void* post_ops)',
         post_ops_create: 'int dnnl_post_ops_create(_Out_ void** post_ops)',
