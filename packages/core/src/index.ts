@@ -61,3 +61,5 @@ export * as data from './data';
 void engine;
 export * as inference from './inference';
 export * as framework from './static';
+export * as jit from './jit';
+export { InputSpec } from './jit/input-spec';

@@ -31,7 +31,9 @@ export {
   persistableVars,
   compareNames,
   checkRecord,
+  writeCombinedParams,
   type TensorRecord,
+  type ParamValue,
 } from './params';
 export { coerceAttr, convertAttrs } from './attrs';
 export {

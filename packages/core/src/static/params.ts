@@ -102,18 +102,28 @@ export function readTensorRecord(bytes: Uint8Array, offset: number, file: string
   return { dtype, dims: desc.dims, lod, data, start: offset, end: pos };
 }
 
+/** Bytes of the §3 record of a tensor whose TensorDesc encodes to `descBytes` bytes. */
+function recordSize(descBytes: number, dtype: DType, numel: number): number {
+  return 4 + 8 + 4 + 4 + descBytes + numel * dtypeBytes(dtype);
+}
+
+/** Writes a §3 record (no LoD) at `at` of `out`, which holds zeros there; returns the end. */
+function putTensorRecord(out: Uint8Array, at: number, desc: Uint8Array, dtype: DType, data: TypedArray): number {
+  // LoD version 0, lod_level 0, tensor version 0: the zero bytes already there.
+  new DataView(out.buffer, out.byteOffset, out.byteLength).setInt32(at + 16, desc.length, true);
+  out.set(desc, at + 20);
+  const start = at + 20 + desc.length;
+  const nbytes = data.length * dtypeBytes(dtype);
+  out.set(new Uint8Array(data.buffer, data.byteOffset, nbytes), start);
+  if (!HOST_LITTLE_ENDIAN) swapBytes(out.subarray(start, start + nbytes), dtypeBytes(dtype));
+  return start + nbytes;
+}
+
 /** Serializes one tensor as a §3 record (no LoD), as Paddle's `save`/`save_combine` write it. */
 export function writeTensorRecord(dtype: DType, dims: readonly number[], data: TypedArray): Uint8Array {
   const desc = encodeTensorDesc(dtypeToPaddle(dtype), dims);
-  const nbytes = data.length * dtypeBytes(dtype);
-  const out = new Uint8Array(4 + 8 + 4 + 4 + desc.length + nbytes);
-  const view = new DataView(out.buffer);
-  // LoD version 0, lod_level 0, tensor version 0: all zero bytes already.
-  view.setInt32(16, desc.length, true);
-  out.set(desc, 20);
-  const raw = new Uint8Array(data.buffer, data.byteOffset, nbytes).slice();
-  if (!HOST_LITTLE_ENDIAN) swapBytes(raw, dtypeBytes(dtype));
-  out.set(raw, 20 + desc.length);
+  const out = new Uint8Array(recordSize(desc.length, dtype, data.length));
+  putTensorRecord(out, 0, desc, dtype, data);
   return out;
 }
 
@@ -203,4 +213,37 @@ export function readSeparateParam(bytes: Uint8Array, file: string, v: VarDesc): 
     throw new ModelFormatError(file, rec.end, `expected the end of the file after the record of "${v.name}", but ${bytes.length - rec.end} bytes remain`);
   }
   return rec;
+}
+
+/** One persistable variable's value, as `writeCombinedParams` takes it. */
+export interface ParamValue {
+  name: string;
+  dtype: DType;
+  dims: readonly number[];
+  data: TypedArray;
+}
+
+/**
+ * A combined parameter file (`.pdiparams`, `__params__`) as `save_combine` writes it: one §3
+ * record per variable, in byte-wise name order, nothing else. Names must be unique.
+ */
+export function writeCombinedParams(values: readonly ParamValue[]): Uint8Array {
+  const sorted = [...values].sort((a, b) => compareNames(a.name, b.name));
+  for (let i = 1; i < sorted.length; i++) {
+    if (sorted[i]!.name === sorted[i - 1]!.name) throw new Error(`writeCombinedParams: variable "${sorted[i]!.name}" is given twice`);
+  }
+  const descs = sorted.map((v) => {
+    const n = v.dims.reduce((a, b) => a * b, 1);
+    if (n !== v.data.length) {
+      throw new Error(`writeCombinedParams: variable "${v.name}" has dims ${fmtShape(v.dims)} (${n} elements) but ${v.data.length} values`);
+    }
+    return encodeTensorDesc(dtypeToPaddle(v.dtype), v.dims);
+  });
+  // One allocation for the whole file: parameter files reach hundreds of MB.
+  const out = new Uint8Array(sorted.reduce((s, v, i) => s + recordSize(descs[i]!.length, v.dtype, v.data.length), 0));
+  let pos = 0;
+  sorted.forEach((v, i) => {
+    pos = putTensorRecord(out, pos, descs[i]!, v.dtype, v.data);
+  });
+  return out;
 }
