@@ -132,7 +132,7 @@ export function loadAccelerator(device: string, requireFn: (id: string) => unkno
   try {
     (register as () => void)();
   } catch (e) {
-    throw new CliError(`Global.device=${device}: the accelerator backend found no usable accelerator runtime: ${firstLine(e)}. ${onCpu}`);
+    throw new CliError(`Global.device=${device}: the accelerator backend found no usable accelerator runtime: ${firstLine(e).replace(/\.$/, '')}. ${onCpu}`);
   }
 }
 

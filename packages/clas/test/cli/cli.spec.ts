@@ -173,7 +173,8 @@ describe('Global.device: xpu loads the accelerator backend from the CLI layer', 
   test('in a real process, as oar-clas-eval runs it', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', 'packages/clas/src/cli/eval.ts', '-c', cfg, '-o', 'Global.device=xpu'], { cwd: ROOT, encoding: 'utf8' });
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/^error: Global\.device=xpu asks for the accelerator, but its backend @oar\/xpu-backend is not installed or not built/);
+    // The backend package loads; on this machine (no CUDA driver) it finds no runtime.
+    expect(r.stderr).toMatch(/^error: Global\.device=xpu: the accelerator backend found no usable accelerator runtime: .*libcuda\.so\.1/);
     expect(r.stderr).toContain('-o Global.device=cpu');
   }, 60_000);
 });
