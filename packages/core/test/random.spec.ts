@@ -119,6 +119,15 @@ describe('random distributions over 1e5 draws', () => {
 describe('dropout', () => {
   const x = tensor(new Float32Array(N).fill(2));
 
+  it('in inference form draws no random numbers (the stream is where it was, as in Paddle)', () => {
+    seed(1);
+    const before = engine.getRngState().offset;
+    dropout(x, 0.5, { training: false });
+    expect(engine.getRngState().offset).toBe(before);
+    dropout(x, 0.5);
+    expect(engine.getRngState().offset).toBeGreaterThan(before);
+  });
+
   it('upscale_in_train keeps 1 - p of the elements and scales them by 1 / (1 - p)', () => {
     const out = dropout(x, 0.3).toFlatArray();
     const kept = out.filter((v) => v !== 0);

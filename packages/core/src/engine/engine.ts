@@ -342,7 +342,7 @@ export class Engine {
       throw new OpError(type, `no kernel for operator "${type}" on backend "${backend.kind}" (device ${backend.device})`);
     }
     let rng: RngState | undefined;
-    if (spec.random) {
+    if (spec.random === true || (typeof spec.random === 'function' && spec.random(fullAttrs))) {
       const first = meta[spec.outputs[0]!.name];
       const n = first ? (Array.isArray(first) ? first.reduce((a, m) => a + numel(m.shape), 0) : numel(first.shape)) : 1;
       rng = this.reserveRandom(Math.ceil(n / 2) + 1);

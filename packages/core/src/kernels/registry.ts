@@ -56,8 +56,11 @@ export interface OpSpec {
   inferMeta(inputs: SlotMap<TensorMeta>, attrs: Attrs): SlotMap<TensorMeta>;
   /** Output slots written in place into an input slot (optimizer updates, BN statistics). */
   inplace?: Record<string, string>;
-  /** Draws random numbers: the engine reserves a Philox range for the kernel. */
-  random?: boolean;
+  /**
+   * Draws random numbers: the engine reserves a Philox range for the kernel. A function decides
+   * per call (dropout in inference form draws nothing, as in Paddle).
+   */
+  random?: boolean | ((attrs: Attrs) => boolean);
   grad?(ctx: GradContext): GradResult;
 }
 

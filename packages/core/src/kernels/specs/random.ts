@@ -160,7 +160,7 @@ export const specs: OpSpec[] = [
     inputs: [{ name: 'X' }, { name: 'Seed', optional: true, noGrad: true }],
     outputs: [{ name: 'Out' }, { name: 'Mask', optional: true }],
     attrs: DROPOUT_ATTRS,
-    random: true,
+    random: (attrs) => !attrs.is_test,
     inferMeta: (inputs, attrs) => {
       const op = 'dropout';
       const x = one(inputs, 'X');
