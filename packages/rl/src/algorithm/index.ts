@@ -1,0 +1,2 @@
+export * from './algorithm';
+export * from './dqn';
