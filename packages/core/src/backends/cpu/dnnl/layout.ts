@@ -6,7 +6,7 @@
  * through the CPU backend's buffer accessors, which first turn the array back into plain
  * layout in place (toPlain): tags never escape oneDNN kernels.
  */
-import { check, loadedDnnl } from './lib';
+import { check, execArgs, loadedDnnl } from './lib';
 
 type Ptr = unknown;
 
@@ -53,7 +53,7 @@ export function toPlain(a: unknown): void {
     const to: Ptr[] = [null];
     check('memory_create', d.f.memory_create!(from, l.md, d.engine, null));
     check('memory_create', d.f.memory_create!(to, l.plain, d.engine, null));
-    l.toPlain = { prim: p[0], from: from[0], to: to[0], args: reorderArgs(d.koffi, from[0], to[0]) };
+    l.toPlain = { prim: p[0], from: from[0], to: to[0], args: execArgs(d, [[1, from[0]], [17, to[0]]]) }; // DNNL_ARG_FROM, DNNL_ARG_TO
   }
   if (tmp.length < a.length) tmp = new Float32Array(a.length);
   const r = l.toPlain;
@@ -65,12 +65,3 @@ export function toPlain(a: unknown): void {
   tags.delete(a);
 }
 
-function reorderArgs(koffi: { address: (p: never) => bigint | number }, from: Ptr, to: Ptr): Uint8Array {
-  const b = new Uint8Array(32);
-  const v = new DataView(b.buffer);
-  v.setInt32(0, 1, true); // DNNL_ARG_FROM
-  v.setBigUint64(8, BigInt(koffi.address(from as never)), true);
-  v.setInt32(16, 17, true); // DNNL_ARG_TO
-  v.setBigUint64(24, BigInt(koffi.address(to as never)), true);
-  return b;
-}

@@ -251,6 +251,17 @@ export function binaryPostOpAttr(d: Dnnl, alg: number, md: Uint8Array): unknown 
   return attr[0];
 }
 
+/** The dnnl_exec_arg_t array ({ int arg; dnnl_memory_t memory; }, 16 bytes each) for (arg, memory) pairs. */
+export function execArgs(d: Dnnl, pairs: [number, unknown][]): Uint8Array {
+  const b = new Uint8Array(16 * pairs.length);
+  const v = new DataView(b.buffer);
+  pairs.forEach(([arg, mem], i) => {
+    v.setInt32(16 * i, arg, true);
+    v.setBigUint64(16 * i + 8, BigInt(d.koffi.address(mem as never) as bigint | number), true);
+  });
+  return b;
+}
+
 /** A plain (row-major) f32 memory descriptor: tag a, ab, abcd (nchw/oihw) or abcde (goihw). */
 export function plainMd(d: Dnnl, dims: readonly number[]): Uint8Array {
   const tags = [0, TAG_A, TAG_AB, 0, TAG_ABCD, TAG_ABCDE];

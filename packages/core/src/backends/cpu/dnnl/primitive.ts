@@ -4,7 +4,7 @@
  * formats (nChw8c for AVX2 convolutions); arguments whose chosen layout differs from the plain
  * row-major one Oar stores go through reorders into and out of scratch buffers.
  */
-import { check, DESC_BYTES, type Dnnl, QUERY } from './lib';
+import { check, DESC_BYTES, execArgs, type Dnnl, QUERY } from './lib';
 import { layoutOf, sameLayout, setLayout, toPlain, type Layout } from './layout';
 
 type Ptr = unknown;
@@ -80,17 +80,6 @@ export function implName(d: Dnnl, pd: Ptr): string {
   const r: Ptr[] = [null];
   const st = d.f.pd_query!(pd, QUERY.IMPL_INFO, 0, r);
   return st === 0 && r[0] ? (d.koffi.decode(r[0], 'char', -1) as string) : '?';
-}
-
-function execArgs(d: Dnnl, pairs: [number, Ptr][]): Uint8Array {
-  // dnnl_exec_arg_t is { int arg; dnnl_memory_t memory; }: 16 bytes on 64-bit targets.
-  const b = new Uint8Array(16 * pairs.length);
-  const v = new DataView(b.buffer);
-  pairs.forEach(([arg, mem], i) => {
-    v.setInt32(16 * i, arg, true);
-    v.setBigUint64(16 * i + 8, BigInt(d.koffi.address(mem as never) as bigint | number), true);
-  });
-  return b;
 }
 
 function memory(d: Dnnl, md: Ptr): Ptr {
