@@ -194,5 +194,66 @@ def cases():
         x, w = inputs(xs, ws)
         a = dict(attrs, output_padding=[], output_size=[])
         emit('depthwise_conv2d_transpose', name, x, w, a, conv_transpose_ref)
+    # The fused conv2d of Paddle's inference passes: act(conv + Bias + ResidualData). Forward only:
+    # the fused form has no gradient. Channels of 8 and 16 run oneDNN's blocked kernels; 3 its
+    # plain ones; NHWC and float64 the GEMM lowering.
+    acts = {
+        '': lambda y, a: y,
+        'relu': lambda y, a: F.relu(y),
+        'leaky_relu': lambda y, a: F.leaky_relu(y, a),
+        'relu6': lambda y, a: F.hardtanh(y, 0.0, a or 6.0),
+        'swish': lambda y, a: y * torch.sigmoid((a or 1.0) * y),
+        'hard_swish': lambda y, a: F.hardswish(y),
+        'sigmoid': lambda y, a: torch.sigmoid(y),
+        'tanh': lambda y, a: torch.tanh(y),
+    }
+    fused = [
+        # name, op, x shape (NCHW), w shape, attrs, bias, residual, activation, fuse_alpha
+        ('bias', 'conv2d', (2, 3, 6, 6), (8, 3, 3, 3), attrs_of(paddings=(1, 1)), True, False, '', 0.0),
+        ('bias_relu', 'conv2d', (2, 8, 6, 6), (8, 8, 3, 3), attrs_of(paddings=(1, 1)), True, False, 'relu', 0.0),
+        ('bias_residual_relu', 'conv2d', (2, 8, 5, 5), (16, 8, 1, 1), attrs_of(), True, True, 'relu', 0.0),
+        ('residual_relu_stride2', 'conv2d', (1, 8, 7, 7), (16, 8, 3, 3), attrs_of(strides=(2, 2), paddings=(1, 1)), False, True, 'relu', 0.0),
+        ('residual_odd_channels', 'conv2d', (2, 3, 5, 5), (5, 3, 3, 3), attrs_of(paddings=(1, 1)), True, True, '', 0.0),
+        ('relu_only', 'conv2d', (1, 8, 4, 4), (8, 8, 1, 1), attrs_of(), False, False, 'relu', 0.0),
+        ('leaky_relu', 'conv2d', (1, 8, 5, 5), (8, 8, 3, 3), attrs_of(paddings=(1, 1)), True, False, 'leaky_relu', 0.125),
+        ('relu6', 'conv2d', (1, 8, 5, 5), (8, 8, 3, 3), attrs_of(paddings=(1, 1)), True, False, 'relu6', 6.0),
+        ('relu6_default_threshold', 'conv2d', (1, 3, 5, 5), (4, 3, 3, 3), attrs_of(paddings=(1, 1)), True, False, 'relu6', 0.0),
+        ('swish', 'conv2d', (1, 8, 4, 4), (8, 8, 3, 3), attrs_of(paddings=(1, 1)), True, False, 'swish', 1.5),
+        ('hard_swish', 'conv2d', (1, 8, 4, 4), (16, 8, 1, 1), attrs_of(), True, False, 'hard_swish', 0.0),
+        ('sigmoid', 'conv2d', (1, 8, 4, 4), (8, 8, 3, 3), attrs_of(paddings=(1, 1)), True, False, 'sigmoid', 0.0),
+        ('tanh_residual', 'conv2d', (1, 8, 4, 4), (8, 8, 3, 3), attrs_of(paddings=(1, 1)), True, True, 'tanh', 0.0),
+        ('nhwc_bias_residual_relu', 'conv2d', (2, 3, 5, 6), (4, 3, 3, 3), attrs_of(paddings=(1, 1), fmt='NHWC'), True, True, 'relu', 0.0),
+        ('depthwise_bias_relu6', 'depthwise_conv2d', (2, 8, 6, 6), (8, 1, 3, 3), attrs_of(paddings=(1, 1), groups=8), True, False, 'relu6', 6.0),
+        ('depthwise_stride2_hard_swish', 'depthwise_conv2d', (1, 16, 7, 7), (16, 1, 3, 3), attrs_of(strides=(2, 2), paddings=(1, 1), groups=16), True, False, 'hard_swish', 0.0),
+    ]
+    nog = {'grad': False, 'grad_skip_reason': 'the fused form is inference-only (no gradient)'}
+    for name, op, xs, ws, attrs, with_bias, with_res, act, alpha in fused:
+        x, w = inputs(xs, ws)
+        fmt = attrs['data_format']
+        if fmt == 'NHWC':
+            x = x.permute(0, 2, 3, 1).contiguous()
+        y = conv_ref(x, w, attrs)
+        ins = {'Input': T(x, np.float32), 'Filter': T(w, np.float32)}
+        a = dict(attrs, fuse_activation=act, fuse_alpha=alpha, fuse_beta=0.0, fuse_residual_connection=with_res)
+        if with_bias:
+            b = t64(ws[0])
+            y = y + (b.view(1, 1, 1, -1) if fmt == 'NHWC' else b.view(1, -1, 1, 1))
+            ins['Bias'] = T(b, np.float32)
+        if with_res:
+            res = t64(*y.shape)
+            y = y + res
+            ins['ResidualData'] = T(res, np.float32)
+        y = acts[act](y, alpha)
+        out.append(case('%s/fused_%s' % (op, name), op, ins, a, {'Output': T(y, np.float32)}, **TOL, **nog))
+    x, w = inputs((1, 2, 4, 4), (3, 2, 3, 3))
+    b, res = t64(3), t64(1, 3, 4, 4)
+    y = F.relu(conv_ref(x, w, attrs_of(paddings=(1, 1))) + b.view(1, -1, 1, 1) + res)
+    out.append(case('conv2d/fused_float64', 'conv2d', {'Input': T(x, np.float64), 'Filter': T(w, np.float64), 'Bias': T(b, np.float64),
+                                                        'ResidualData': T(res, np.float64)},
+                    attrs_of(paddings=(1, 1), fuse_activation='relu', fuse_residual_connection=True), {'Output': T(y, np.float64)}, **nog))
+    x, w = inputs((1, 8, 4, 4), (8, 8, 1, 1))
+    y = F.relu(conv_ref(x, w, attrs_of()))
+    out.append(case('conv2d/fused_relu_legacy_flag', 'conv2d', {'Input': T(x, np.float32), 'Filter': T(w, np.float32)},
+                    attrs_of(fuse_relu=True), {'Output': T(y, np.float32)}, **TOL, **nog))
     assert all(math.isfinite(v) for c in out for t in c['outputs'].values() for v in t['data'])
     return out

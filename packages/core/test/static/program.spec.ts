@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { getOpSpec } from '../../src';
+import { getOpSpec, zeros } from '../../src';
 import {
   AttrType,
   ProgramError,
@@ -191,12 +191,27 @@ describe('attribute coercion', () => {
     );
   });
 
-  it('a program that sets a fused activation is refused at planning, naming the op', () => {
+  it('a program that sets a fused computation Oar lacks is refused at planning, naming the op', () => {
     const p = decodeProgram(readBytes(path.join(SIMPLE, 'model.pdmodel')), 'model.pdmodel');
-    p.blocks[0]!.ops.find((o) => o.type === 'conv2d')!.attrs.fuse_relu = { type: AttrType.BOOLEAN, value: true };
+    p.blocks[0]!.ops.find((o) => o.type === 'conv2d')!.attrs.fuse_brelu = { type: AttrType.BOOLEAN, value: true };
     const params = syntheticParams(p);
     expect(() => new ProgramExecutor(p, params, { file: 'model.pdmodel' })).toThrow(ProgramError);
-    expect(() => new ProgramExecutor(p, params, { file: 'model.pdmodel' })).toThrow(/model\.pdmodel: op #1 \(conv2d\): attribute "fuse_relu"/);
+    expect(() => new ProgramExecutor(p, params, { file: 'model.pdmodel' })).toThrow(/model\.pdmodel: op #1 \(conv2d\): attribute "fuse_brelu"/);
+    for (const t of params.values()) t.dispose();
+  });
+
+  it("conv2d's fused form (fuse_relu of Paddle 1.x, fuse_activation) is run, not refused", () => {
+    const p = decodeProgram(readBytes(path.join(SIMPLE, 'model.pdmodel')), 'model.pdmodel');
+    const conv = p.blocks[0]!.ops.find((o) => o.type === 'conv2d')!;
+    conv.attrs.fuse_relu = { type: AttrType.BOOLEAN, value: true };
+    const params = syntheticParams(p);
+    expect(() => new ProgramExecutor(p, params, { file: 'model.pdmodel' })).not.toThrow();
+    conv.attrs.fuse_activation = { type: AttrType.STRING, value: 'gelu' };
+    const ex = new ProgramExecutor(p, params, { file: 'model.pdmodel' });
+    const feed = ex.feeds[0]!;
+    const x = zeros(feed.shape.map((d) => (d < 0 ? 1 : d)), { dtype: feed.dtype ?? 'float32' });
+    expect(() => ex.run({ [feed.name]: x })).toThrow(/op #1 \(conv2d\).*fuse_activation "gelu" is not one Oar fuses/);
+    x.dispose();
     for (const t of params.values()) t.dispose();
   });
 });

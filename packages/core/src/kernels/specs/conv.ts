@@ -9,7 +9,7 @@
  */
 import type { Attrs, GradContext, OpSpec, SlotMap, TensorMeta } from '../registry';
 import { runAll } from '../../ops/run';
-import { fmtShape, type Shape } from '../../tensor/shape';
+import { fmtShape, numel, shapesEqual, type Shape } from '../../tensor/shape';
 import type { Tensor } from '../../tensor/tensor';
 import { OpError } from '../../utils/errors';
 import { intAttr, intsAttr, one, requireFloat, requireSameDType, strAttr } from './common';
@@ -244,12 +244,79 @@ const CONV_ATTRS: Attrs = {
 
 const TRANSPOSE_ATTRS: Attrs = { ...CONV_ATTRS, output_padding: [], output_size: [] };
 
+/**
+ * The fused form Paddle's inference passes give conv2d (its MKLDNN kernel's extra inputs and
+ * attributes): Output = act(conv(Input) + Bias + ResidualData). `fuse_relu` is the 1.x flag.
+ */
+const FUSED_ATTRS: Attrs = { fuse_activation: '', fuse_alpha: 0, fuse_beta: 0, fuse_residual_connection: false, fuse_relu: false };
+
+/** Activations a fused convolution applies, and the meaning Paddle gives fuse_alpha / fuse_beta. */
+export const CONV_FUSED_ACTIVATIONS = ['relu', 'leaky_relu', 'relu6', 'swish', 'hard_swish', 'sigmoid', 'tanh'] as const;
+export type ConvActivation = (typeof CONV_FUSED_ACTIVATIONS)[number];
+
+export interface ConvEpilogue {
+  /** Output channel bias. */
+  bias: boolean;
+  residual: boolean;
+  /** undefined: none. */
+  act?: ConvActivation;
+  /** leaky_relu slope, relu6 upper bound, swish beta. */
+  alpha: number;
+}
+
+/** What a conv2d's fused inputs and attributes add after the convolution. */
+export function convEpilogue(type: string, inputs: SlotMap<unknown>, attrs: Attrs): ConvEpilogue {
+  let act = strAttr(attrs, 'fuse_activation') || (attrs.fuse_relu ? 'relu' : '');
+  if (act === 'identity') act = '';
+  if (act && !(CONV_FUSED_ACTIVATIONS as readonly string[]).includes(act)) {
+    throw new OpError(type, `fuse_activation "${act}" is not one Oar fuses (it fuses ${CONV_FUSED_ACTIVATIONS.join(', ')})`);
+  }
+  const alpha = Number(attrs.fuse_alpha ?? 0);
+  const defaults: Record<string, number> = { relu6: 6, swish: 1 };
+  return {
+    bias: inputs.Bias !== undefined,
+    residual: Boolean(attrs.fuse_residual_connection),
+    act: (act || undefined) as ConvActivation | undefined,
+    // Paddle's passes store relu6's threshold and swish's beta in fuse_alpha; 0 means unset.
+    alpha: alpha === 0 && act in defaults ? defaults[act]! : alpha,
+  };
+}
+
+function isFused(e: ConvEpilogue): boolean {
+  return e.bias || e.residual || e.act !== undefined;
+}
+
+function checkFused(type: string, inputs: SlotMap<TensorMeta>, attrs: Attrs, out: number[], x: TensorMeta): void {
+  const e = convEpilogue(type, inputs, attrs);
+  const channels = isNHWC(type, attrs) ? out[3]! : out[1]!;
+  const b = inputs.Bias as TensorMeta | undefined;
+  if (b) {
+    requireSameDType(type, ['Input', x], ['Bias', b]);
+    if (numel(b.shape) !== channels || b.shape.length > 2) {
+      throw new OpError(type, `input Bias must hold one value per output channel (${channels}), got shape ${fmtShape(b.shape)}`);
+    }
+  }
+  const r = inputs.ResidualData as TensorMeta | undefined;
+  if (e.residual !== (r !== undefined)) {
+    throw new OpError(type, e.residual ? 'fuse_residual_connection is set but input ResidualData is not given' : 'input ResidualData is given but fuse_residual_connection is not set');
+  }
+  if (r) {
+    requireSameDType(type, ['Input', x], ['ResidualData', r]);
+    if (!shapesEqual(r.shape, out)) {
+      throw new OpError(type, `input ResidualData must have the output's shape ${fmtShape(out)}, got ${fmtShape(r.shape)}`);
+    }
+  }
+}
+
 function forwardMeta(type: string) {
+  const fusable = !isTransposeOp(type);
   return (inputs: SlotMap<TensorMeta>, attrs: Attrs): SlotMap<TensorMeta> => {
     const x = one(inputs, 'Input');
     const f = one(inputs, 'Filter');
     requireConvInputs(type, x, f);
-    return { Output: { shape: forwardOutShape(type, geomFor(type, x.shape, f.shape, attrs)), dtype: x.dtype } };
+    const shape = forwardOutShape(type, geomFor(type, x.shape, f.shape, attrs));
+    if (fusable) checkFused(type, inputs, attrs, shape, x);
+    return { Output: { shape, dtype: x.dtype } };
   };
 }
 
@@ -271,10 +338,15 @@ function gradMeta(type: string) {
 /** The forward op's gradient: one call of its `_grad` operator; an unneeded result is freed. */
 function forwardGrad(type: string) {
   return (c: GradContext): Record<string, Tensor | null> => {
+    if (!isTransposeOp(type) && isFused(convEpilogue(type, c.inputs, c.attrs))) {
+      throw new OpError(type, 'the fused form (Bias, ResidualData, fuse_activation) is for inference only and has no gradient; train the unfused layers');
+    }
+    const attrs = { ...c.attrs };
+    for (const k of Object.keys(FUSED_ATTRS)) delete attrs[k];
     const outs = runAll(
       `${type}_grad`,
       { Input: c.inputs.Input as Tensor, Filter: c.inputs.Filter as Tensor, 'Output@GRAD': c.outGrads.Output as Tensor },
-      c.attrs,
+      attrs,
     );
     const dx = outs['Input@GRAD'] as Tensor;
     const df = outs['Filter@GRAD'] as Tensor;
@@ -289,12 +361,15 @@ function forwardGrad(type: string) {
 export const specs: OpSpec[] = [];
 
 for (const type of [...CONV_OPS, ...CONV_TRANSPOSE_OPS]) {
-  const attrs = isTransposeOp(type) ? TRANSPOSE_ATTRS : CONV_ATTRS;
+  const transpose = isTransposeOp(type);
+  const attrs = transpose ? TRANSPOSE_ATTRS : CONV_ATTRS;
   specs.push({
     type,
-    inputs: [{ name: 'Input' }, { name: 'Filter' }],
+    inputs: transpose
+      ? [{ name: 'Input' }, { name: 'Filter' }]
+      : [{ name: 'Input' }, { name: 'Filter' }, { name: 'Bias', optional: true }, { name: 'ResidualData', optional: true }],
     outputs: [{ name: 'Output' }],
-    attrs,
+    attrs: transpose ? attrs : { ...attrs, ...FUSED_ATTRS },
     inferMeta: forwardMeta(type),
     grad: forwardGrad(type),
   });

@@ -5,15 +5,45 @@
  * per call; that costs a few percent and keeps Oar's tensors plain NCHW.
  */
 import type { ConvGeom } from '../../../kernels/specs/conv';
-import { ALG_CONV_DIRECT, ARG, dimsArg, dnnl, plainMd, PROP_FWD_TRAINING, QUERY, TAG_ANY, mdByTag, type Dnnl } from './lib';
+import {
+  ALG_BINARY_ADD,
+  ALG_CONV_DIRECT,
+  ARG,
+  dimsArg,
+  dnnl,
+  mdByTag,
+  plainMd,
+  postOpsAttr,
+  PROP_FWD_INFERENCE,
+  PROP_FWD_TRAINING,
+  QUERY,
+  TAG_ANY,
+  type Dnnl,
+  type PostOp,
+} from './lib';
 import { desc, implName, Primitive, primitiveDesc } from './primitive';
 
 type Kind = 'fwd' | 'data' | 'filter';
 
+/** What a fused forward convolution adds to its result (inference: Paddle's fused conv2d). */
+export interface ConvFusion {
+  /** One value per output channel. */
+  bias?: Float32Array;
+  /** Added to the result (the output's shape; may be in a blocked layout). */
+  residual?: Float32Array;
+  /** A oneDNN eltwise algorithm applied last. */
+  act?: { alg: number; alpha: number; beta: number };
+}
+
 const cache = new Map<string, Primitive | null>();
 
-function key(kind: Kind, g: ConvGeom): string {
-  return `${kind}:${g.n},${g.c},${g.h},${g.w},${g.m},${g.kh},${g.kw},${g.oh},${g.ow},${g.sh},${g.sw},${g.pt},${g.pl},${g.dh},${g.dw},${g.groups}`;
+function fusionKey(f: ConvFusion | undefined): string {
+  if (!f) return '';
+  return `|${f.bias ? 'b' : ''}${f.residual ? 's' : ''}${f.act ? `${f.act.alg},${f.act.alpha},${f.act.beta}` : ''}`;
+}
+
+function key(kind: Kind, g: ConvGeom, fusion?: ConvFusion): string {
+  return `${kind}:${g.n},${g.c},${g.h},${g.w},${g.m},${g.kh},${g.kw},${g.oh},${g.ow},${g.sh},${g.sw},${g.pt},${g.pl},${g.dh},${g.dw},${g.groups}${fusionKey(fusion)}`;
 }
 
 interface Shapes {
@@ -57,7 +87,47 @@ function forwardPd(d: Dnnl, s: Shapes): unknown | null {
   return primitiveDesc(d, od);
 }
 
-function build(d: Dnnl, kind: Kind, g: ConvGeom): Primitive | null {
+/**
+ * The inference convolution with a bias and post-ops: the residual added by a binary post-op
+ * (read in the layout the convolution writes, so a blocked residual from the previous convolution
+ * is read in place), then the activation. Null when oneDNN has no JIT kernel for the combination.
+ */
+function buildFused(d: Dnnl, g: ConvGeom, fusion: ConvFusion): Primitive | null {
+  const s = shapes(g);
+  const biasMd = fusion.bias ? plainMd(d, [g.m]) : null;
+  const init = (dst: unknown): Uint8Array | null => {
+    const od = desc();
+    const st = d.f.conv_fwd!(od, PROP_FWD_INFERENCE, ALG_CONV_DIRECT, anyMd(d, s.src), anyMd(d, s.wei), biasMd, dst, s.strides, s.dil, s.pl, s.pr);
+    return st === 0 ? od : null;
+  };
+  let od = init(anyMd(d, s.dst));
+  if (!od) return null;
+  const post: PostOp[] = [];
+  let dstMd: unknown = null;
+  if (fusion.residual) {
+    // The binary operand's layout must be given up front: the one oneDNN picks for the output.
+    const probe = primitiveDesc(d, od);
+    if (!probe) return null;
+    dstMd = d.queryMd(probe, QUERY.DST, 0);
+    od = init(dstMd);
+    if (!od) return null;
+    post.push({ binary: ALG_BINARY_ADD, md: dstMd });
+  }
+  if (fusion.act) post.push({ eltwise: fusion.act.alg, alpha: fusion.act.alpha, beta: fusion.act.beta });
+  const pd = primitiveDesc(d, od, null, post.length ? postOpsAttr(d, post) : null);
+  if (!pd || !implName(d, pd).startsWith('jit')) return null;
+  const dst = plainMd(d, s.dst);
+  return new Primitive(d, pd, [
+    { arg: ARG.SRC, query: QUERY.SRC, user: plainMd(d, s.src) },
+    { arg: ARG.WEIGHTS, query: QUERY.WEIGHTS, user: plainMd(d, s.wei) },
+    ...(biasMd ? [{ arg: ARG.BIAS, md: biasMd }] : []),
+    ...(dstMd ? [{ arg: ARG.POST_OP_0_SRC_1, md: dstMd, user: dst }] : []),
+    { arg: ARG.DST, query: QUERY.DST, user: dst, out: true, keep: true },
+  ]);
+}
+
+function build(d: Dnnl, kind: Kind, g: ConvGeom, fusion?: ConvFusion): Primitive | null {
+  if (fusion) return buildFused(d, g, fusion);
   const s = shapes(g);
   const fwd = forwardPd(d, s);
   if (!fwd) return null;
@@ -94,13 +164,13 @@ function build(d: Dnnl, kind: Kind, g: ConvGeom): Primitive | null {
   ]);
 }
 
-function primitive(kind: Kind, g: ConvGeom): Primitive | null {
+function primitive(kind: Kind, g: ConvGeom, fusion?: ConvFusion): Primitive | null {
   const d = dnnl();
   if (!d || g.nhwc) return null;
-  const k = key(kind, g);
+  const k = key(kind, g, fusion);
   let p = cache.get(k);
   if (p === undefined) {
-    p = build(d, kind, g);
+    p = build(d, kind, g, fusion);
     cache.set(k, p);
   }
   return p;
@@ -127,26 +197,37 @@ interface CachedFilter {
  */
 const filters = new WeakMap<object, Map<Primitive, CachedFilter>>();
 
-/** Runs p on [a, f, out] with the filter (argument 1) taken from, or put into, the cache. */
-function runWithFilter(p: Primitive, a: Float32Array, f: Float32Array, out: Float32Array, key: FilterKey | undefined): void {
-  if (!key) return p.run([a, f, out]);
+/** Runs p on `arrays` ([a, f, ...]) with the filter (argument 1) taken from, or put into, the cache. */
+function runWithFilter(p: Primitive, arrays: Float32Array[], key: FilterKey | undefined): void {
+  if (!key) return p.run(arrays);
   let perPrim = filters.get(key.storage);
   if (!perPrim) filters.set(key.storage, (perPrim = new Map()));
   const hit = perPrim.get(p);
-  if (hit?.version === key.version) return p.run([a, hit.data, out], READY_FILTER);
-  const data = p.prepare(1, f, hit?.data);
-  if (!data) return p.run([a, f, out]);
+  if (hit?.version === key.version) {
+    arrays[1] = hit.data;
+    return p.run(arrays, READY_FILTER);
+  }
+  const data = p.prepare(1, arrays[1]!, hit?.data);
+  if (!data) return p.run(arrays);
   perPrim.set(p, { version: key.version, data });
-  p.run([a, data, out], READY_FILTER);
+  arrays[1] = data;
+  p.run(arrays, READY_FILTER);
 }
 
 const READY_FILTER: ReadonlySet<number> = new Set([1]);
 
-/** y = conv(x, f); false when oneDNN is not in use or lacks the case. */
-export function dnnlConvForward(x: Float32Array, f: Float32Array, g: ConvGeom, y: Float32Array, key?: FilterKey): boolean {
-  const p = primitive('fwd', g);
+/**
+ * y = conv(x, f), with the fusion's bias, residual and activation when given; false when oneDNN
+ * is not in use or lacks the case (then y is untouched).
+ */
+export function dnnlConvForward(x: Float32Array, f: Float32Array, g: ConvGeom, y: Float32Array, key?: FilterKey, fusion?: ConvFusion): boolean {
+  const p = primitive('fwd', g, fusion);
   if (!p) return false;
-  runWithFilter(p, x, f, y, key);
+  const arrays = [x, f];
+  if (fusion?.bias) arrays.push(fusion.bias);
+  if (fusion?.residual) arrays.push(fusion.residual);
+  arrays.push(y);
+  runWithFilter(p, arrays, key);
   return true;
 }
 
@@ -154,7 +235,7 @@ export function dnnlConvForward(x: Float32Array, f: Float32Array, g: ConvGeom, y
 export function dnnlConvBackwardData(dy: Float32Array, f: Float32Array, g: ConvGeom, dx: Float32Array, key?: FilterKey): boolean {
   const p = primitive('data', g);
   if (!p) return false;
-  runWithFilter(p, dy, f, dx, key);
+  runWithFilter(p, [dy, f, dx], key);
   return true;
 }
 

@@ -27,6 +27,11 @@ export const PROP_BACKWARD_DATA = 160;
 
 export const ALG_CONV_DIRECT = 1;
 export const ALG_ELTWISE_RELU = 31;
+export const ALG_ELTWISE_TANH = 0x2f;
+export const ALG_ELTWISE_LOGISTIC = 0xaf;
+export const ALG_ELTWISE_SWISH = 0xdf;
+export const ALG_ELTWISE_CLIP = 0xff;
+export const ALG_ELTWISE_HARDSWISH = 0x70;
 export const ALG_BINARY_ADD = 0x1fff0;
 export const ALG_BINARY_MUL = 0x1fff1;
 export const ALG_POOL_MAX = 0x1ff;
@@ -42,6 +47,7 @@ export const ARG = {
   SRC_1: 2,
   DST: 17,
   WEIGHTS: 33,
+  BIAS: 41,
   MEAN: 49,
   VARIANCE: 50,
   SCALE: 51,
@@ -147,6 +153,7 @@ function load(): Dnnl | null {
         attr_set_post_ops: 'int dnnl_primitive_attr_set_post_ops(void* attr, void* post_ops)',
         post_ops_create: 'int dnnl_post_ops_create(_Out_ void** post_ops)',
         post_ops_append_binary: 'int dnnl_post_ops_append_binary(void* post_ops, int alg, void* src1)',
+        post_ops_append_eltwise: 'int dnnl_post_ops_append_eltwise(void* post_ops, float scale, int alg, float alpha, float beta)',
         pool_fwd:
           'int dnnl_pooling_v2_forward_desc_init(void* desc, int prop, int alg, void* src, void* dst, void* strides, void* kernel, void* dil, void* pl, void* pr)',
         pool_bwd:
@@ -240,15 +247,26 @@ export function setDnnlEnabled(on: boolean): boolean {
   return prev;
 }
 
-/** Primitive attributes holding one binary post-op (alg applied with a second operand of layout md). */
-export function binaryPostOpAttr(d: Dnnl, alg: number, md: Uint8Array): unknown {
+/** One post-op: a binary operation with a second operand of layout md (a buffer or a descriptor pointer), or an elementwise function. */
+export type PostOp = { binary: number; md: unknown } | { eltwise: number; alpha: number; beta: number };
+
+/** Primitive attributes holding the post-ops, applied in order to the primitive's result. */
+export function postOpsAttr(d: Dnnl, ops: readonly PostOp[]): unknown {
   const po: unknown[] = [null];
   check('post_ops_create', d.f.post_ops_create!(po));
-  check('post_ops_append_binary', d.f.post_ops_append_binary!(po[0], alg, md));
+  for (const op of ops) {
+    if ('binary' in op) check('post_ops_append_binary', d.f.post_ops_append_binary!(po[0], op.binary, op.md));
+    else check('post_ops_append_eltwise', d.f.post_ops_append_eltwise!(po[0], 1, op.eltwise, op.alpha, op.beta));
+  }
   const attr: unknown[] = [null];
   check('primitive_attr_create', d.f.attr_create!(attr));
   check('primitive_attr_set_post_ops', d.f.attr_set_post_ops!(attr[0], po[0]));
   return attr[0];
+}
+
+/** Primitive attributes holding one binary post-op (alg applied with a second operand of layout md). */
+export function binaryPostOpAttr(d: Dnnl, alg: number, md: Uint8Array): unknown {
+  return postOpsAttr(d, [{ binary: alg, md }]);
 }
 
 /** The dnnl_exec_arg_t array ({ int arg; dnnl_memory_t memory; }, 16 bytes each) for (arg, memory) pairs. */

@@ -15,8 +15,8 @@ export interface ArgSpec {
   /** Which memory descriptor of the primitive it is (QUERY.*, with its index), unless `md` gives it. */
   query?: number;
   index?: number;
-  /** The argument's descriptor, for arguments whose layout is fixed (per-channel vectors). */
-  md?: Uint8Array;
+  /** The argument's descriptor, for arguments whose layout is fixed (per-channel vectors, post-op operands): a buffer or a descriptor pointer. */
+  md?: Ptr;
   /** The plain layout of the caller's array; without it the caller's array has the primitive's own layout (vectors, workspaces). */
   user?: Uint8Array;
   /** Written by the primitive. */

@@ -12,7 +12,7 @@
  * NHWC tensors are transposed to NCHW around the NCHW routines.
  */
 import type { KernelContext, KernelFn, TensorMeta } from '../../../kernels/registry';
-import { geomFor, isTransposeOp, type ConvGeom } from '../../../kernels/specs/conv';
+import { convEpilogue, geomFor, isTransposeOp, type ConvActivation, type ConvEpilogue, type ConvGeom } from '../../../kernels/specs/conv';
 import type { FloatArray } from '../../../tensor/dtype';
 import { numel } from '../../../tensor/shape';
 import type { Tensor } from '../../../tensor/tensor';
@@ -20,7 +20,8 @@ import { gemm } from '../blas';
 import { floatBuf, narrowTo, rawBuf } from '../backend';
 import { toPlain } from '../dnnl/layout';
 import { takeF32, takeF64 } from '../pool';
-import { dnnlConvBackwardData, dnnlConvBackwardFilter, dnnlConvForward, type FilterKey } from '../dnnl/conv';
+import { dnnlConvBackwardData, dnnlConvBackwardFilter, dnnlConvForward, type ConvFusion, type FilterKey } from '../dnnl/conv';
+import { ALG_ELTWISE_CLIP, ALG_ELTWISE_HARDSWISH, ALG_ELTWISE_LOGISTIC, ALG_ELTWISE_RELU, ALG_ELTWISE_SWISH, ALG_ELTWISE_TANH } from '../dnnl/lib';
 import { copyRows, deinterleave, gatherPlane, interleave, phaseSize, scatterAddPlane, scratch } from './im2col';
 
 /** A result array; `zero` false when the caller writes every element (oneDNN does). */
@@ -618,6 +619,90 @@ function backwardFilter(x: FloatArray, dy: FloatArray, g: ConvGeom, df: FloatArr
   convBackwardFilter(x, dy, g, df);
 }
 
+// ---- the fused form: Output = act(conv(Input) + Bias + ResidualData) ---------------------------
+
+/** The activation as a oneDNN post-op (hard_swish as x·clamp(x/6 + 1/2, 0, 1)). */
+function dnnlActivation(act: ConvActivation, alpha: number): ConvFusion['act'] {
+  switch (act) {
+    case 'relu':
+      return { alg: ALG_ELTWISE_RELU, alpha: 0, beta: 0 };
+    case 'leaky_relu':
+      return { alg: ALG_ELTWISE_RELU, alpha, beta: 0 };
+    case 'relu6':
+      return { alg: ALG_ELTWISE_CLIP, alpha: 0, beta: alpha };
+    case 'swish':
+      return { alg: ALG_ELTWISE_SWISH, alpha, beta: 0 };
+    case 'hard_swish':
+      return { alg: ALG_ELTWISE_HARDSWISH, alpha: 1 / 6, beta: 0.5 };
+    case 'sigmoid':
+      return { alg: ALG_ELTWISE_LOGISTIC, alpha: 0, beta: 0 };
+    case 'tanh':
+      return { alg: ALG_ELTWISE_TANH, alpha: 0, beta: 0 };
+  }
+}
+
+function activate(v: number, act: ConvActivation, alpha: number): number {
+  switch (act) {
+    case 'relu':
+      return v > 0 ? v : 0;
+    case 'leaky_relu':
+      return v > 0 ? v : alpha * v;
+    case 'relu6':
+      return Math.min(Math.max(v, 0), alpha);
+    case 'swish':
+      return v / (1 + Math.exp(-alpha * v));
+    case 'hard_swish':
+      return (v * Math.min(Math.max(v + 3, 0), 6)) / 6;
+    case 'sigmoid':
+      return 1 / (1 + Math.exp(-v));
+    case 'tanh':
+      return Math.tanh(v);
+  }
+}
+
+/** Adds bias and residual and applies the activation to y ([n, c, hw] or, NHWC, [n, hw, c]) in place. */
+function applyEpilogue(y: FloatArray, g: ConvGeom, e: ConvEpilogue, bias: FloatArray | undefined, residual: FloatArray | undefined): void {
+  toPlain(y);
+  if (residual) toPlain(residual);
+  const c = g.m;
+  const hw = g.oh * g.ow;
+  if (bias) {
+    for (let b = 0; b < g.n; b++) {
+      const base = b * c * hw;
+      if (g.nhwc) for (let p = 0; p < hw; p++) for (let ch = 0; ch < c; ch++) y[base + p * c + ch] += bias[ch]!;
+      else {
+        for (let ch = 0; ch < c; ch++) {
+          const bv = bias[ch]!;
+          const o = base + ch * hw;
+          for (let p = 0; p < hw; p++) y[o + p] += bv;
+        }
+      }
+    }
+  }
+  if (residual) for (let i = 0; i < y.length; i++) y[i] += residual[i]!;
+  const act = e.act;
+  if (act) for (let i = 0; i < y.length; i++) y[i] = activate(y[i]!, act, e.alpha);
+}
+
+/**
+ * The fused forward convolution: all of it in one oneDNN primitive where possible, else the
+ * convolution (with its bias, in oneDNN) followed by the rest here.
+ */
+function forwardFused(x: FloatArray, f: FloatArray, g: ConvGeom, y: FloatArray, key: FilterKey | undefined, e: ConvEpilogue, bias?: FloatArray, residual?: FloatArray): void {
+  if (f32(x, f, y) && (!bias || bias instanceof Float32Array) && (!residual || residual instanceof Float32Array)) {
+    const act = e.act ? dnnlActivation(e.act, e.alpha) : undefined;
+    const b32 = bias as Float32Array | undefined;
+    if (dnnlConvForward(x as Float32Array, f as Float32Array, g, y as Float32Array, key, { bias: b32, residual: residual as Float32Array | undefined, act })) return;
+    if (dnnlConvForward(x as Float32Array, f as Float32Array, g, y as Float32Array, key, b32 ? { bias: b32 } : undefined)) {
+      return applyEpilogue(y, g, e, undefined, residual);
+    }
+  }
+  toPlain(x);
+  y.fill(0);
+  convForward(x, f, g, y);
+  applyEpilogue(y, g, e, bias, residual);
+}
+
 /**
  * An activation as stored: float32 NCHW may be in a oneDNN blocked layout, which the oneDNN
  * kernels read directly (the fallbacks above convert it); anything else plain.
@@ -642,6 +727,20 @@ function forwardKernel(type: string): KernelFn {
       // Input sits on the convolution's output side; Output is the data gradient.
       backwardData(toNCHW(activation(xt, g), g, s.outC, s.outHW), f, g, out, key);
       return { Output: narrowTo(meta.dtype, fromNCHW(out, g, s.inC, s.inHW)) };
+    }
+    const e = convEpilogue(type, inputs, ctx.attrs);
+    if (e.bias || e.residual || e.act) {
+      // NHWC runs the convolution in NCHW and the epilogue on the result in NHWC.
+      const bias = e.bias ? floatBuf(inputs.Bias as Tensor) : undefined;
+      const residual = e.residual ? activation(inputs.ResidualData as Tensor, g) : undefined;
+      if (g.nhwc) {
+        forward(toNCHW(activation(xt, g), g, s.inC, s.inHW), f, g, out, key);
+        const y = fromNCHW(out, g, s.outC, s.outHW);
+        applyEpilogue(y, g, e, bias, residual);
+        return { Output: narrowTo(meta.dtype, y) };
+      }
+      forwardFused(activation(xt, g), f, g, out, key, e, bias, residual);
+      return { Output: narrowTo(meta.dtype, out) };
     }
     forward(toNCHW(activation(xt, g), g, s.inC, s.inHW), f, g, out, key);
     return { Output: narrowTo(meta.dtype, fromNCHW(out, g, s.outC, s.outHW)) };
