@@ -13,6 +13,8 @@ export class Config {
   private _device = 'cpu';
   private _threads = 0;
   private _memoryOptim = true;
+  private _irOptim = true;
+  private readonly _deletedPasses = new Set<string>();
 
   /**
    * `new Config(modelDir)` for a folder or archive (or a `.pdmodel` path or `jit.save` prefix);
@@ -129,6 +131,28 @@ export class Config {
     return this._memoryOptim;
   }
 
+  /**
+   * With IR optimization (the default) the program is rewritten before it is planned: batch norms
+   * folded into convolutions, biases, residual additions and activations fused into them (see
+   * `framework.INFERENCE_PASS_NAMES`). Off, the program runs op for op as stored.
+   */
+  switchIrOptim(on = true): void {
+    this._irOptim = on;
+  }
+
+  irOptim(): boolean {
+    return this._irOptim;
+  }
+
+  /** Leaves one IR pass out (Paddle's `delete_pass`), by its Paddle name. */
+  deletePass(name: string): void {
+    this._deletedPasses.add(name);
+  }
+
+  deletedPasses(): ReadonlySet<string> {
+    return this._deletedPasses;
+  }
+
   /** One line per setting, like Paddle's `config.summary()`. */
   summary(): string {
     const rows: [string, string][] = [];
@@ -141,6 +165,7 @@ export class Config {
     rows.push(['device', this._device]);
     rows.push(['cpu math threads', this._threads ? String(this._threads) : 'library default']);
     rows.push(['memory optim', this._memoryOptim ? 'on' : 'off']);
+    rows.push(['ir optim', this._irOptim ? (this._deletedPasses.size ? `on, without ${[...this._deletedPasses].join(', ')}` : 'on') : 'off']);
     const w = Math.max(...rows.map(([k]) => k.length));
     return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n');
   }

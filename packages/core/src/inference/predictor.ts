@@ -19,6 +19,7 @@ import { fmtShape, numel, shapesEqual } from '../tensor/shape';
 import type { Tensor } from '../tensor/tensor';
 import { ProgramExecutor, type FeedTarget, type FetchTarget } from '../static/executor';
 import { loadInferenceModel, paramsToTensors, readParams, type LoadedModel } from '../static/loader';
+import { optimizeProgram } from '../static/passes';
 import { decodeProgram } from '../static/proto';
 import { Config } from './config';
 
@@ -148,6 +149,8 @@ export class Predictor {
   private readonly inputs = new Map<string, InferTensor>();
   private readonly outputs = new Map<string, InferTensor>();
   private disposed = false;
+  /** The IR passes that ran and the fusions each made (empty with IR optimization off). */
+  passes: readonly { pass: string; fused: number }[] = [];
 
   /** @internal use createPredictor */
   constructor(
@@ -208,7 +211,9 @@ export class Predictor {
       device: this.executor.device,
       releaseEarly: this.config.memoryOptimEnabled(),
     });
-    return new Predictor(this.config, this.shared, ex);
+    const p = new Predictor(this.config, this.shared, ex);
+    p.passes = this.passes;
+    return p;
   }
 
   /** Frees inputs, outputs and (with the last clone) the parameters. */
@@ -230,6 +235,7 @@ export function createPredictor(config: Config): Predictor {
   if (threads > 0 && process.env.OAR_NUM_THREADS === undefined) process.env.OAR_NUM_THREADS = String(threads);
   const device = engine.backend(config.device()).device;
   let model: LoadedModel;
+  let applied: { pass: string; fused: number }[] = [];
   const mem = config.modelBuffers();
   if (mem) {
     const program = decodeProgram(mem.program, 'program buffer');
@@ -241,10 +247,22 @@ export function createPredictor(config: Config): Predictor {
     if (dir === undefined && prog === undefined) throw new Error('createPredictor: the config names no model (use new Config(dir) or setModel)');
     model = dir !== undefined ? loadInferenceModel(dir, { device }) : loadInferenceModel(prog!, { params: config.paramsFile(), device });
   }
+  if (config.irOptim()) {
+    try {
+      const opt = optimizeProgram(model.program, model.params, config.deletedPasses());
+      model = { ...model, program: opt.program, params: opt.params };
+      applied = opt.applied;
+    } catch (e) {
+      for (const t of model.params.values()) if (!t.isDisposed) t.dispose();
+      throw e;
+    }
+  }
   const shared = new SharedModel(model);
   try {
     const ex = new ProgramExecutor(model.program, model.params, { file: model.programFile, device, releaseEarly: config.memoryOptimEnabled() });
-    return new Predictor(config, shared, ex);
+    const p = new Predictor(config, shared, ex);
+    p.passes = applied;
+    return p;
   } catch (e) {
     shared.release();
     throw e;

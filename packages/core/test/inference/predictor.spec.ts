@@ -109,7 +109,7 @@ describe('Config and createPredictor: every way of naming a model', () => {
     c.disableXpu();
     c.setCpuMathLibraryNumThreads(2);
     c.enableMemoryOptim(false);
-    expect(c.summary()).toBe(`model dir         ${MNIST}\ndevice            cpu\ncpu math threads  2\nmemory optim      off`);
+    expect(c.summary()).toBe(`model dir         ${MNIST}\ndevice            cpu\ncpu math threads  2\nmemory optim      off\nir optim          on`);
     expect(() => c.setDevice('gpu')).toThrow('Config.setDevice: "gpu" is not "cpu", "xpu" or "xpu:N"');
   });
 });
