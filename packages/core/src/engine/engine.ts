@@ -5,6 +5,7 @@ import {
   getOpSpec,
   type Attrs,
   type AttrValue,
+  type KernelFn,
   type KernelOutput,
   type OpSpec,
   type RngState,
@@ -22,6 +23,18 @@ import { installEngine } from './ref';
 export interface DeviceMemory {
   tensors: number;
   bytes: number;
+}
+
+/** An operator call checked and shaped by `Engine.prepareOp`. */
+export interface PreparedOp {
+  spec: OpSpec;
+  /** The attributes with Paddle's defaults filled in. */
+  attrs: Attrs;
+  meta: SlotMap<TensorMeta>;
+  kernel: KernelFn;
+  backend: Backend;
+  /** Draws random numbers (reserved per run). */
+  random: boolean;
 }
 
 export interface MemoryInfo {
@@ -313,6 +326,15 @@ export class Engine {
    * the call for autograd when an input needs a gradient.
    */
   runOp(type: string, inputs: SlotMap<Tensor>, attrs: Record<string, AttrValue | undefined> = {}): SlotMap<Tensor> {
+    return this.runPrepared(this.prepareOp(type, inputs, attrs), inputs);
+  }
+
+  /**
+   * Checks an operator call and infers its outputs without running it: the part of `runOp` that
+   * depends only on the inputs' shapes, dtypes and device. A caller that runs the same call again
+   * on inputs of unchanged shapes (the static executor) reuses the result with `runPrepared`.
+   */
+  prepareOp(type: string, inputs: SlotMap<Tensor>, attrs: Record<string, AttrValue | undefined> = {}): PreparedOp {
     const spec = getOpSpec(type);
     const fullAttrs = resolveAttrs(spec, attrs);
     const backend = this.inputsBackend(spec, inputs);
@@ -341,17 +363,24 @@ export class Engine {
     if (!kernel) {
       throw new OpError(type, `no kernel for operator "${type}" on backend "${backend.kind}" (device ${backend.device})`);
     }
+    const random = spec.random === true || (typeof spec.random === 'function' && spec.random(fullAttrs));
+    return { spec, attrs: fullAttrs, meta, kernel, backend, random };
+  }
+
+  /** Runs a prepared call on inputs of the shapes, dtypes and device it was prepared for. */
+  runPrepared(p: PreparedOp, inputs: SlotMap<Tensor>): SlotMap<Tensor> {
+    const { spec, attrs, meta, backend } = p;
     let rng: RngState | undefined;
-    if (spec.random === true || (typeof spec.random === 'function' && spec.random(fullAttrs))) {
+    if (p.random) {
       const first = meta[spec.outputs[0]!.name];
       const n = first ? (Array.isArray(first) ? first.reduce((a, m) => a + numel(m.shape), 0) : numel(first.shape)) : 1;
       rng = this.reserveRandom(Math.ceil(n / 2) + 1);
     }
-    const raw = kernel(inputs, { backend, attrs: fullAttrs, meta, rng, recording: this.gradDepth === 0 });
+    const raw = p.kernel(inputs, { backend, attrs, meta, rng, recording: this.gradDepth === 0 });
     const outputs = this.wrapOutputs(spec, inputs, meta, raw, backend);
-    if (this.flags.checkNanInf) checkFinite(type, outputs);
-    if (this.gradDepth === 0 && spec.grad) recordNode(spec, inputs, outputs, fullAttrs);
-    for (const l of this.listeners) l(type, inputs, fullAttrs, outputs);
+    if (this.flags.checkNanInf) checkFinite(spec.type, outputs);
+    if (this.gradDepth === 0 && spec.grad) recordNode(spec, inputs, outputs, attrs);
+    for (const l of this.listeners) l(spec.type, inputs, attrs, outputs);
     return outputs;
   }
 
@@ -386,14 +415,16 @@ export class Engine {
     raw: Record<string, KernelOutput | KernelOutput[]>,
     backend: Backend,
   ): SlotMap<Tensor> {
-    const inputStorage = new Map<unknown, Tensor>();
+    // Operators have a handful of inputs and outputs: linear scans beat building maps per call.
+    const inputTensors: Tensor[] = [];
     for (const v of Object.values(inputs)) {
       if (v === undefined) continue;
-      for (const t of Array.isArray(v) ? v : [v]) inputStorage.set(t._storage.buffer, t);
+      if (Array.isArray(v)) inputTensors.push(...v);
+      else inputTensors.push(v);
     }
     // A buffer returned for two outputs must become one storage with two views, or freeing
     // both would release it twice.
-    const produced = new Map<unknown, Tensor>();
+    const produced: Tensor[] = [];
     const wrapOne = (slot: string, m: TensorMeta, r: KernelOutput): Tensor => {
       let buffer = r;
       let shape = m.shape;
@@ -402,7 +433,7 @@ export class Engine {
         shape = r.shape;
       }
       if (buffer === undefined) throw new OpError(spec.type, `kernel on ${backend.kind} produced no output ${slot}`);
-      const shared = inputStorage.get(buffer) ?? produced.get(buffer);
+      const shared = inputTensors.find((t) => t._storage.buffer === buffer) ?? produced.find((t) => t._storage.buffer === buffer);
       if (shared) {
         if (numel(shape) !== shared._storage.numel || shared.dtype !== m.dtype) {
           throw new OpError(spec.type, `kernel returned input buffer for ${slot} with another size or dtype`);
@@ -410,7 +441,7 @@ export class Engine {
         return this.view(shared, shape);
       }
       const t = this.makeTensor(backend, buffer, shape, m.dtype);
-      produced.set(buffer, t);
+      produced.push(t);
       return t;
     };
     const out: SlotMap<Tensor> = {};

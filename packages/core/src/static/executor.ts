@@ -15,7 +15,7 @@
  * fill_constant `ShapeTensor`/`ValueTensor`, slice `StartsTensor`, concat `AxisTensor`, ...) are
  * read from those small tensors at run time and passed as the attributes.
  */
-import { engine } from '../engine/engine';
+import { engine, type PreparedOp } from '../engine/engine';
 import { getKernel, getOpSpec, hasOp, type AttrValue, type Attrs, type OpSpec, type SlotMap } from '../kernels/registry';
 import { dtypeFromPaddle, type DType } from '../tensor/dtype';
 import { fmtShape } from '../tensor/shape';
@@ -86,6 +86,9 @@ interface Step {
   tensorAttrs: TensorAttr[];
   /** Variables whose current value dies after this step. */
   release: number[];
+  /** The op as prepared for the input shapes of the last run (see runStep). */
+  prepared?: PreparedOp;
+  preparedFor?: InputMeta[];
 }
 
 const SHAPE_LIST = (attr: string, tensor: string, list: string): TensorAttr => ({ slots: [tensor, list], attr, kind: 'ints' });
@@ -124,6 +127,27 @@ const SHAPE_ONLY_OUTPUTS = new Set(['XShape']);
 
 function numbersOf(t: Tensor): number[] {
   return Array.from(t.dataSync() as ArrayLike<number | bigint>, Number);
+}
+
+interface InputMeta {
+  shape: readonly number[];
+  dtype: DType;
+  device: string;
+}
+
+/** Whether the inputs have the shapes, dtypes and devices of `a`, tensor by tensor. */
+function sameMetas(a: readonly InputMeta[], b: readonly Tensor[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.dtype !== y.dtype || x.device !== y.device) return false;
+    const xs = x.shape;
+    const ys = y.shape;
+    if (xs.length !== ys.length) return false;
+    for (let k = 0; k < xs.length; k++) if (xs[k] !== ys[k]) return false;
+  }
+  return true;
 }
 
 function describeTensor(t: Tensor | undefined): string {
@@ -448,8 +472,18 @@ export class ProgramExecutor {
     let attrs: Record<string, AttrValue> = st.attrs;
     let outs: SlotMap<Tensor>;
     try {
-      if (st.tensorAttrs.length) attrs = this.resolveTensorAttrs(st, ins, attrs);
-      outs = engine.runOp(st.type, ins, attrs);
+      if (st.tensorAttrs.length) {
+        attrs = this.resolveTensorAttrs(st, ins, attrs);
+        outs = engine.runOp(st.type, ins, attrs);
+      } else {
+        // Checks and shape inference depend only on the inputs' shapes, dtypes and device: a run
+        // with the shapes of the previous one reuses them.
+        if (!st.prepared || !sameMetas(st.preparedFor!, inputTensors)) {
+          st.prepared = engine.prepareOp(st.type, ins, attrs);
+          st.preparedFor = inputTensors.map((t) => ({ shape: t.shape, dtype: t.dtype, device: t.device }));
+        }
+        outs = engine.runPrepared(st.prepared, ins);
+      }
     } catch (e) {
       const args = st.inputs
         .map((b) => `${b.slot}=${b.vars.map((v) => `${this.varNames[v]} ${describeTensor(values[v])}`).join(', ')}`)
