@@ -9,7 +9,8 @@ import * as path from 'path';
 import { InputSpec, add, conv2d, engine, jit, nn, randn, relu, seed, uniform, type Tensor } from '../../src';
 import { setDnnlEnabled } from '../../src/backends/cpu/dnnl/lib';
 import { Config, createPredictor } from '../../src/inference';
-import { INFERENCE_PASS_NAMES, decodeProgram, optimizeProgram, loadInferenceModel } from '../../src/static';
+import { INFERENCE_PASS_NAMES, ProgramExecutor, decodeProgram, loadInferenceModel, optimizeProgram } from '../../src/static';
+import { PROGRAM_ONLY, programOnly, prng, syntheticParams } from './helpers';
 
 let dir: string;
 beforeAll(() => {
@@ -200,4 +201,42 @@ describe('inference passes', () => {
     expect(() => out.sum().backward()).toThrow(/conv2d: the fused form \(Bias, ResidualData, fuse_activation\) is for inference only/);
     expect(() => conv2d(input, w)).not.toThrow();
   });
+});
+
+describe('inference passes on real Paddle programs (stand-in weights)', () => {
+  // The quantized ResNet50 dequantizes every convolution's result before its (already folded)
+  // bias add: nothing there may be fused.
+  const cases: [keyof typeof PROGRAM_ONLY, number[], boolean][] = [
+    ['resnet50', [1, 3, 64, 64], true],
+    ['mobilenetV1', [1, 3, 64, 64], true],
+    ['resnet50Int8', [1, 3, 64, 64], false],
+    ['x2paddleMobilenetV2', [1, 3, 224, 224], true],
+    ['mobilenetV2', [1, 3, 64, 64], true],
+    ['ppocrV3', [1, 3, 48, 160], true],
+  ];
+  for (const [key, inShape, fuses] of cases) {
+    it(`${PROGRAM_ONLY[key]}: the optimized program gives the stored program's outputs`, () => {
+      const { program, file } = programOnly(PROGRAM_ONLY[key]);
+      const params = syntheticParams(program);
+      const rand = prng(5);
+      const x = engine.fromArray(Float32Array.from({ length: inShape.reduce((a, b) => a * b, 1) }, () => rand()), inShape, 'float32');
+      const run = (prog: typeof program, ps: Map<string, Tensor>): Float32Array => {
+        const ex = new ProgramExecutor(prog, ps, { file });
+        const { outputs } = ex.run({ [ex.feeds[0]!.name]: x });
+        const d = outputs[0]!.dataSync() as Float32Array;
+        outputs.forEach((t) => t.dispose());
+        return d;
+      };
+      const want = run(program, params);
+      const opt = optimizeProgram(program, params);
+      const got = run(opt.program, opt.params);
+      expect(relError(got, want)).toBeLessThan(1e-4);
+      const fused = opt.applied.reduce((n, a) => n + a.fused, 0);
+      expect(opt.opsAfter).toBe(opt.opsBefore - fused);
+      if (fuses) expect(fused).toBeGreaterThan(0);
+      else expect(fused).toBe(0);
+      x.dispose();
+      for (const t of opt.params.values()) t.dispose();
+    });
+  }
 });
