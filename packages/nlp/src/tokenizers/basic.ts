@@ -65,9 +65,10 @@ export class BasicTokenizer {
 }
 
 /**
- * Lower-cases a word as a whole (so that a word-final Σ becomes ς, as Python's str.lower() does)
- * and strips accents, keeping every output character tied to its input character: the case
- * mapping is computed per character for the lengths and taken from the whole word for the text.
+ * Lower-cases a word as a whole (so that a word-final Σ becomes ς, as Python's str.lower() does in
+ * the reference; Hugging Face's fast tokenizer lower-cases char by char, giving σ) and strips
+ * accents, keeping every output character tied to its input character: the case mapping is
+ * computed per character for the lengths and taken from the whole word for the text.
  */
 function lowerAndStrip(word: BasicToken): BasicToken {
   const whole = word.map((c) => c.ch).join('').toLowerCase();

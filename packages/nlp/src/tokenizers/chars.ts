@@ -14,7 +14,11 @@ export function isWhitespace(ch: string): boolean {
   return ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r' || SPACE_SEPARATOR.test(ch);
 }
 
-/** Control characters (dropped by cleaning): categories C*, except \t, \n and \r which count as whitespace. */
+/**
+ * Control characters (dropped by cleaning): categories C*, except \t, \n and \r which count as
+ * whitespace. Unassigned code points (Cn) are included, as in the reference's
+ * unicodedata.category; Hugging Face's fast tokenizer keeps them (test/tokenizers/hf-reference.spec.ts).
+ */
 export function isControl(ch: string): boolean {
   if (ch === '\t' || ch === '\n' || ch === '\r') return false;
   return CONTROL.test(ch);
@@ -42,6 +46,7 @@ export function isCjkIdeograph(cp: number): boolean {
     (cp >= 0x20000 && cp <= 0x2a6df) ||
     (cp >= 0x2a700 && cp <= 0x2b73f) ||
     (cp >= 0x2b740 && cp <= 0x2b81f) ||
+    // Hugging Face's fast tokenizer starts this range at 0x2B920 (a typo); the reference and its slow one at 0x2B820.
     (cp >= 0x2b820 && cp <= 0x2ceaf) ||
     (cp >= 0xf900 && cp <= 0xfaff) ||
     (cp >= 0x2f800 && cp <= 0x2fa1f)

@@ -42,11 +42,19 @@ function cut(s: TokenSequence, n: number): TokenSequence {
 }
 
 /**
- * Removes `remove` tokens from the ends of the sequences. longest_first takes one token at a time
- * from the longer sequence (from the second when they are equal), as PaddleNLP 2.0's
- * truncate_sequences does (whether today's Hugging Face agrees on ties is for the owed reference
- * fixtures to show); only_first / only_second take them all from one sequence and fail when it
- * is too short.
+ * Removes `remove` tokens from the ends of the sequences.
+ *
+ * longest_first takes one token at a time from the longer sequence (from the second when they
+ * are equal), as PaddleNLP 2.0's truncate_sequences and Hugging Face's (slow) BertTokenizer do:
+ * when both must be cut and an odd number of places is left, the first keeps the extra token.
+ * Hugging Face's fast tokenizers (Rust) give it to the longer sequence instead (to the second on
+ * a tie; since tokenizers 0.23 "longer" is judged on lengths already cut at max_length tokens),
+ * as its closed-form rule (tokenizers PR #389) has it; the reference test
+ * (test/tokenizers/hf-reference.spec.ts) counts the cases where the two differ.
+ *
+ * only_first / only_second take them all from one sequence and fail unless at least one of its
+ * tokens is left, as both Hugging Face tokenizers do (the fast one raises, the slow one logs and
+ * does not truncate).
  */
 export function truncateSequences(
   a: TokenSequence,
@@ -64,14 +72,14 @@ export function truncateSequences(
       else lb--;
     }
   } else if (strategy === 'only_first') {
-    if (remove > la) {
-      throw new TruncationError(`only_first: the first text has ${la} tokens but ${remove} must go; use longest_first or a larger maximum length`);
+    if (remove >= la) {
+      throw new TruncationError(`only_first: the first text has ${la} tokens and ${remove} must go, which would leave none of it; use longest_first or a larger maximum length`);
     }
     la -= remove;
   } else {
     if (!b) throw new TruncationError('only_second: there is no second text to truncate');
-    if (remove > lb) {
-      throw new TruncationError(`only_second: the second text has ${lb} tokens but ${remove} must go; use longest_first or a larger maximum length`);
+    if (remove >= lb) {
+      throw new TruncationError(`only_second: the second text has ${lb} tokens and ${remove} must go, which would leave none of it; use longest_first or a larger maximum length`);
     }
     lb -= remove;
   }
@@ -110,7 +118,10 @@ export function buildEncoding(a: TokenSequence, b: TokenSequence | null, sp: Spe
     if (opts.maxLength < extra) throw new TruncationError(`a maximum length of ${opts.maxLength} leaves no room besides the ${extra} special tokens`);
     remove = total - opts.maxLength;
   }
-  const [ta, tb] = truncateSequences(a, b, remove, opts.truncation);
+  // A maximum length that leaves room for the special tokens only empties both texts whatever the
+  // strategy, as Hugging Face's tokenizers do (they special-case a zero budget).
+  const strategy = opts.maxLength === extra && remove > 0 ? 'longest_first' : opts.truncation;
+  const [ta, tb] = truncateSequences(a, b, remove, strategy);
   const e: Encoding = {
     input_ids: [],
     token_type_ids: [],
