@@ -5,6 +5,7 @@
  * record and appends it to <output_dir>/metrics.jsonl when --output_dir is given.
  *
  *   oar-nlp-eval --model_name_or_path output/nlp/uci_sentiment/best
+ *   oar-nlp-eval --model_name_or_path my/best --task_name custom --label_list neg pos --dev_file test.tsv
  *   oar-nlp-eval --model_name_or_path my/best --task_name custom --data_format csv --dev_file test.csv
  */
 import * as fs from 'fs';
@@ -30,7 +31,7 @@ export async function main(argv: string[]): Promise<number> {
   const args = loadTrainArgs(a.config, a.flags);
   loadAccelerator(args.select_device);
   const log = new RunLogger({ progress: false });
-  const data = loadTaskData(args);
+  const data = loadTaskData(args, { evalOnly: true });
   const clf = loadClassifier(args.model_name_or_path, log);
   if (clf.labels.join('\u0000') !== data.labels.join('\u0000')) {
     throw new CliError(`the model was trained with labels ${clf.labels.join(', ')} but the data's are ${data.labels.join(', ')} (--label_list)`);

@@ -1,17 +1,19 @@
 #!/usr/bin/env node
 /**
- * oar-nlp-export (`nx run nlp:export`): PaddleNLP's export_model.py. The core cannot write Paddle
- * inference programs (.pdmodel) yet — that comes with its jit.save — so this exports what can be
- * exported faithfully: the weights as <output_path>/inference.pdparams (the state dict, loadable
- * with paddle.load) with model_config.json, vocab.txt and tokenizer_config.json beside them, and
- * says plainly that no .pdmodel was written.
+ * oar-nlp-export (`nx run nlp:export`): PaddleNLP's export_model.py. Loads a fine-tuned classifier
+ * saved by training and writes it in Paddle's inference format with the core's jit.save:
+ *
+ *   <output_path>/inference.pdmodel     the program: inputs input_ids and token_type_ids
+ *                                       (int64, [-1, -1]), output the logits [-1, num_classes]
+ *   <output_path>/inference.pdiparams   the parameters
+ *   <output_path>/model_config.json, vocab.txt, tokenizer_config.json   for tokenizing and the labels
+ *
+ * Paddle Inference and `oar-nlp-infer --model <output_path>` read the folder.
  *
  *   oar-nlp-export --model_name_or_path output/nlp/uci_sentiment/best --output_path output/nlp/export
  */
 import * as fs from 'fs';
-import * as path from 'path';
-import { io, type Tensor } from '@oar/core';
-import { CONFIG_FILE, TOKENIZER_CONFIG_FILE, VOCAB_FILE } from '../engine/checkpoint';
+import { copySideFiles, exportClassifier } from '../engine/export';
 import { RunLogger } from '../engine/logger';
 import { loadClassifier } from '../engine/model-source';
 import { CliError, parseArgs, runCli, TRAIN_FLAGS } from './common';
@@ -20,7 +22,7 @@ export async function main(argv: string[]): Promise<number> {
   const a = await parseArgs(
     argv,
     'oar-nlp-export',
-    'Exports a fine-tuned classifier for inference (weights now; the .pdmodel program once the core has jit.save).',
+    'Exports a fine-tuned classifier as a Paddle inference model: <output_path>/inference.pdmodel + inference.pdiparams.',
     { model_name_or_path: TRAIN_FLAGS.model_name_or_path! },
     { output_path: { type: 'string', describe: 'folder to write (default output/nlp/export)' } },
   );
@@ -32,14 +34,13 @@ export async function main(argv: string[]): Promise<number> {
   // Loading checks the weights against the configuration before anything is written.
   const clf = loadClassifier(dir, log);
   fs.mkdirSync(out, { recursive: true });
-  const params = path.join(out, 'inference.pdparams');
-  fs.writeFileSync(params, io.dumps(clf.model.stateDict() as Map<string, Tensor>, { protocol: 4 }));
-  for (const f of [CONFIG_FILE, VOCAB_FILE, TOKENIZER_CONFIG_FILE]) fs.copyFileSync(path.join(dir, f), path.join(out, f));
-  log.info(`exported the weights of ${clf.saved.init_class} to ${params} (with ${CONFIG_FILE}, ${VOCAB_FILE}, ${TOKENIZER_CONFIG_FILE})`);
-  log.warn(
-    'no inference.pdmodel was written: the Oar core cannot yet save Paddle inference programs (its jit.save is being built). ' +
-      'The .pdmodel export comes with jit.save; until then serve the model with `nx run nlp:infer` or load inference.pdparams into a PaddleNLP model of the same configuration.',
+  const saved = exportClassifier(clf.model, out);
+  copySideFiles(dir, out);
+  log.info(
+    `exported ${clf.saved.init_class} (${clf.labels.length} classes): ${saved.modelFile} (${saved.numOps} ops, inputs ${saved.inputNames.join(', ')} [-1, -1] int64), ` +
+      `${saved.paramsFile} (${saved.numParams} parameters), with the model config, vocabulary and tokenizer config`,
   );
+  log.info(`predict with: npx nx run nlp:infer --model ${out} --text "..."`);
   return 0;
 }
 

@@ -64,13 +64,19 @@ export function taskDefaults(name: string): TaskDefaults {
   return t;
 }
 
-/** Reads the task's training and evaluation examples, checking every file before training starts. */
-export function loadTaskData(spec: DataSpec): LoadedData {
+/**
+ * Reads the task's training and evaluation examples, checking every file before training starts.
+ * `evalOnly` (eval): with a dev_file the training files are not needed and are not read.
+ */
+export function loadTaskData(spec: DataSpec, opts: { evalOnly?: boolean } = {}): LoadedData {
   const task = taskDefaults(spec.task_name);
   const format = spec.data_format ?? task.format;
   const labels = spec.label_list ?? task.labels;
-  const trainFiles = asList(spec.train_file).length ? asList(spec.train_file) : (task.trainFiles ?? []);
-  if (trainFiles.length === 0) throw new DataError(`task ${spec.task_name} has no shipped data: give --train_file (${task.describe})`);
+  const devOnly = opts.evalOnly === true && asList(spec.dev_file).length > 0;
+  const trainFiles = devOnly ? [] : asList(spec.train_file).length ? asList(spec.train_file) : (task.trainFiles ?? []);
+  if (trainFiles.length === 0 && !devOnly) {
+    throw new DataError(`task ${spec.task_name} has no shipped data: give --train_file (${task.describe})${opts.evalOnly ? ' or --dev_file' : ''}`);
+  }
   const summary: string[] = [];
   const read = (files: string[]): Example[] => {
     const all: Example[] = [];

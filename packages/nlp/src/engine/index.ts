@@ -21,3 +21,5 @@ export { resolveModel, loadClassifier, type ModelSource, type LoadedClassifier }
 export { evaluate, predictProbabilities, type EvalResult } from './evaluate';
 export { finetune, schedule, type FinetuneResult } from './finetune';
 export { pretrain, type PretrainResult } from './pretrain';
+export { exportClassifier, copySideFiles, ClassifierForInference, INFERENCE_PREFIX, INFERENCE_INPUTS, EXPORT_SIDE_FILES } from './export';
+export { openExportedClassifier, runExported, predictExported, type ExportedClassifier } from './exported-model';

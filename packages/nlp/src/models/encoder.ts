@@ -5,7 +5,7 @@
  * initializer_range) for every Linear and Embedding weight, and LayerNorm epsilon 1e-12 (what its
  * init_weights sets).
  */
-import { add, arange, cast, equal, expand, nn, reshape, scale, slice, tanh, unsqueeze, type Tensor } from '@oar/core';
+import { add, cast, cumsum, equal, nn, onesLike, reshape, scale, slice, subtract, tanh, unsqueeze, type Tensor } from '@oar/core';
 import { checkConfig, type EncoderConfig } from './config';
 
 export const LAYER_NORM_EPSILON = 1e-12;
@@ -38,11 +38,11 @@ export class Embeddings extends nn.Layer {
 
   override forward(inputIds: Tensor, tokenTypeIds?: Tensor | null, positionIds?: Tensor | null): Tensor {
     if (inputIds.ndim !== 2) throw new RangeError(`input_ids must be [batch, seq_len], got [${inputIds.shape.join(', ')}]`);
-    const [batch, len] = inputIds.shape as [number, number];
+    const len = inputIds.shape[1]!;
     if (len > this.maxPositions) {
       throw new RangeError(`the input has ${len} tokens but the model has ${this.maxPositions} positions (max_position_embeddings): truncate it (max_seq_length <= ${this.maxPositions})`);
     }
-    const positions = positionIds ?? expand(unsqueeze(arange(0, len, 1, 'int64'), 0), [batch, len]);
+    const positions = positionIds ?? positionIdsOf(inputIds);
     let x = this.word_embeddings.call(inputIds);
     x = add(x, this.position_embeddings.call(positions));
     if (tokenTypeIds) x = add(x, this.token_type_embeddings.call(tokenTypeIds));
@@ -52,6 +52,16 @@ export class Embeddings extends nn.Layer {
     }
     return this.dropout.call(this.layer_norm.call(x));
   }
+}
+
+/**
+ * Position ids 0..seq_len-1 for every row, made as PaddleNLP makes them: ones_like(input_ids),
+ * cumsum along the sequence, minus the ones. Built from operators rather than from the length on
+ * the host, so a traced program (jit.save) computes them for any sequence length.
+ */
+export function positionIdsOf(inputIds: Tensor): Tensor {
+  const ones = onesLike(inputIds, { dtype: 'int64' });
+  return subtract(cumsum(ones, 1), ones);
 }
 
 export class Pooler extends nn.Layer {

@@ -1,8 +1,8 @@
 /** The CLIs end to end on a briefly trained classifier, and their clear failures. */
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { io } from '@oar/core';
 import { CliError, configSwallowedByNx, loadAccelerator } from '../../src/cli/common';
 import { main as evalMain } from '../../src/cli/eval';
 import { main as exportMain } from '../../src/cli/export';
@@ -49,6 +49,10 @@ describe('eval, infer, export', () => {
     expect(r).toMatchObject({ split: 'eval', count: 60 });
     expect(r!.acc as number).toBeGreaterThan(0.8);
     expect(r!.step).toBeGreaterThan(0);
+    // With a dev file the training data is not needed.
+    out = [];
+    expect(await evalMain(['--model_name_or_path', best, '--task_name', 'custom', '--label_list', '0', '1', '--dev_file', files.dev, '--max_seq_length', '32'])).toBe(0);
+    expect(json()[0]).toEqual(r);
   });
 
   it('infer labels each text with class probabilities', async () => {
@@ -58,12 +62,31 @@ describe('eval, infer, export', () => {
     for (const r of rows) expect((r.probs as number[]).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
   });
 
-  it('export writes the weights and says the .pdmodel waits for the core', async () => {
+  it('export writes a Paddle inference model that infer --model runs with the same predictions', async () => {
     const dest = path.join(root, 'export');
     expect(await exportMain(['--model_name_or_path', best, '--output_path', dest])).toBe(0);
-    expect(fs.readdirSync(dest).sort()).toEqual(['inference.pdparams', 'model_config.json', 'tokenizer_config.json', 'vocab.txt']);
-    expect(Object.keys(io.loadStateDict(path.join(dest, 'inference.pdparams')))).toContain('classifier.weight');
-    expect(out.join('')).toMatch(/no inference\.pdmodel was written: the Oar core cannot yet save Paddle inference programs/);
+    expect(fs.readdirSync(dest).sort()).toEqual(['inference.pdiparams', 'inference.pdmodel', 'model_config.json', 'tokenizer_config.json', 'vocab.txt']);
+    const texts = ['the food was great and excellent.', 'awful, terrible service.', 'the phone battery was poor and the plot bad, really quite bad.'];
+    const run = async (args: string[]): Promise<Record<string, unknown>[]> => {
+      out = [];
+      expect(await inferMain([...args, ...texts.flatMap((t) => ['--text', t])])).toBe(0);
+      return json();
+    };
+    const live = await run(['--model_name_or_path', best]);
+    const archive = path.join(root, 'export.tar.gz');
+    execFileSync('tar', ['-czf', archive, '-C', root, 'export']);
+    for (const model of [dest, path.join(dest, 'inference.pdmodel'), archive]) {
+      const rows = await run(['--model', model]);
+      expect(rows.map((r) => r.label)).toEqual(live.map((r) => r.label));
+      rows.forEach((r, i) => (r.probs as number[]).forEach((p, k) => expect(p).toBeCloseTo((live[i]!.probs as number[])[k]!, 5)));
+    }
+    expect(live.map((r) => r.label)).toEqual(['1', '0', '0']);
+  });
+
+  it('infer --model refuses what export did not write', async () => {
+    await expect(inferMain(['--model', path.join(root, 'nowhere'), '--text', 'x'])).rejects.toThrow(/no such folder, \.pdmodel file, jit\.save prefix or \.tar\.gz/);
+    await expect(inferMain(['--model', best, '--text', 'x'])).rejects.toThrow(/holds trained weights \(model_state\.pdparams\), not an exported model: pass it as --model_name_or_path/);
+    await expect(inferMain(['--model', best, '--model_name_or_path', best, '--text', 'x'])).rejects.toMatchObject({ exitCode: 2 });
   });
 
   it('refuse a folder that is not a fine-tuned classifier', async () => {
