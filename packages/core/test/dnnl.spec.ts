@@ -1,4 +1,4 @@
-import { add, avgPool2d, engine, maxPool2d, nn, noGrad, optim, randn, relu, sum, tensor, tidy, type Tensor } from '../src';
+import { add, avgPool2d, conv2d, dropout, engine, gelu, multiply, scale, transpose, logSoftmax, maxPool2d, nn, noGrad, optim, randn, relu, sigmoid, softmax, sum, tanh, tensor, tidy, type Tensor } from '../src';
 import { dnnlInfo, setDnnlEnabled } from '../src/backends/cpu/dnnl/lib';
 import { describeConformance } from '../src/testing';
 
@@ -19,6 +19,23 @@ const DNNL_OPS = [
   'elementwise_add',
   'pool2d',
   'pool2d_grad',
+  'gelu',
+  'gelu_grad',
+  'tanh',
+  'tanh_grad',
+  'sigmoid',
+  'sigmoid_grad',
+  'softmax',
+  'softmax_grad',
+  'log_softmax',
+  'log_softmax_grad',
+  'layer_norm',
+  'layer_norm_grad',
+  'transpose2',
+  'transpose',
+  'scale',
+  'elementwise_mul',
+  'dropout',
 ];
 
 // The conformance cases of those operators once more through the OpenBLAS/TypeScript kernels,
@@ -83,6 +100,107 @@ withDnnl(`oneDNN kernels agree with the TypeScript kernels (${dnnlInfo()?.path ?
       const r = sum(y.multiply(g));
       r.backward();
       return [y, x.grad!];
+    });
+    expectNear(on, off, 1e-6);
+  });
+
+  // Far tails included: oneDNN's GELU and logistic are polynomial approximations, checked here
+  // against the TypeScript loops (which the conformance cases check against PyTorch).
+  const activations: [string, (x: Tensor) => Tensor][] = [
+    ['gelu', (x) => gelu(x)],
+    ['gelu (tanh approximation)', (x) => gelu(x, true)],
+    ['tanh', (x) => tanh(x)],
+    ['sigmoid', (x) => sigmoid(x)],
+  ];
+  for (const [name, f] of activations) {
+    it(`${name} forward and backward`, () => {
+      const [on, off] = bothWays(() => {
+        const v = randn([8, 128, 48]).dataSync() as Float32Array;
+        for (let i = 0; i < v.length; i++) v[i] = v[i]! * 3;
+        v.set([-0, 0, 30, -30, 1e-30, -1e-30, 9, -9]);
+        const x = tensor(v, { shape: [8, 128, 48] });
+        x.stopGradient = false;
+        const y = f(x);
+        sum(y.multiply(randn(y.shape))).backward();
+        return [y, x.grad!];
+      });
+      expectNear(on, off, 2e-6);
+    });
+  }
+
+  it('softmax and log_softmax over the last and a middle axis, forward and backward', () => {
+    const [on, off] = bothWays(() => {
+      const out: Tensor[] = [];
+      for (const [axis, log] of [
+        [-1, false],
+        [1, false],
+        [-1, true],
+        [1, true],
+      ] as const) {
+        const x = randn([4, 12, 16, 32]).multiply(tensor(4));
+        x.stopGradient = false;
+        const y = log ? logSoftmax(x, axis) : softmax(x, axis);
+        sum(y.multiply(randn(y.shape))).backward();
+        out.push(y, x.grad!);
+      }
+      return out;
+    });
+    // log_softmax_grad subtracts nearly equal terms; oneDNN sums in float32, the loops in float64.
+    expectNear(on, off, 5e-6);
+  });
+
+  it('layer_norm with and without Scale/Bias, over one and two trailing axes: outputs, statistics and gradients', () => {
+    const [on, off] = bothWays(() => {
+      const out: Tensor[] = [];
+      for (const [begin, affine] of [
+        [2, true],
+        [1, true],
+        [2, false],
+      ] as const) {
+        const x = randn([8, 64, 96]).multiply(tensor(3)).add(tensor(0.5));
+        x.stopGradient = false;
+        const cols = begin === 2 ? 96 : 64 * 96;
+        const scale = affine ? randn([cols]) : undefined;
+        const bias = affine ? randn([cols]) : undefined;
+        if (scale) scale.stopGradient = false;
+        if (bias) bias.stopGradient = false;
+        const r = engine.runOp('layer_norm', { X: x, Scale: scale, Bias: bias }, { epsilon: 1e-5, begin_norm_axis: begin });
+        const y = r.Y as Tensor;
+        sum(y.multiply(randn(y.shape))).backward();
+        out.push(y, r.Mean as Tensor, r.Variance as Tensor, x.grad!);
+        if (scale) out.push(scale.grad!, bias!.grad!);
+      }
+      return out;
+    });
+    expectNear(on, off, 5e-6);
+  });
+
+  it('transposes of 3 to 5 axes, of plain and blocked tensors', () => {
+    const [on, off] = bothWays(() => {
+      const blocked = relu(conv2d(randn([2, 8, 16, 16]), randn([16, 8, 3, 3]), null, { padding: 1 }));
+      return [
+        transpose(randn([8, 128, 12, 64]), [0, 2, 1, 3]),
+        transpose(randn([64, 32, 24]), [2, 0, 1]),
+        transpose(randn([4, 6, 8, 10, 12]), [4, 1, 3, 0, 2]),
+        transpose(blocked, [0, 2, 3, 1]),
+      ];
+    });
+    // Copies are exact; the blocked input itself comes from two different convolutions.
+    expectNear(on.slice(0, 3), off.slice(0, 3), 1e-30);
+    expectNear(on.slice(3), off.slice(3), 1e-6);
+  });
+
+  it('broadcast addition and multiplication (a Linear bias, an attention mask), scale, and inference dropout', () => {
+    const [on, off] = bothWays(() => {
+      const x = randn([8, 12, 32, 64]);
+      return [
+        add(x, randn([64])),
+        add(x, randn([8, 1, 1, 64])),
+        multiply(x, randn([12, 1, 64])),
+        scale(x, 0.125, 0.5),
+        scale(x, 0.125, 0.5, false),
+        dropout(x, 0.1, { training: false }),
+      ];
     });
     expectNear(on, off, 1e-6);
   });

@@ -6,7 +6,7 @@
  */
 import { ALG_BINARY_ADD, ALG_ELTWISE_RELU, ARG, dnnl, mdByTag, plainMd, PROP_FWD_INFERENCE, PROP_FWD_TRAINING, QUERY, TAG_NCHW8C } from './lib';
 import { layoutOf, setLayout, toPlain } from './layout';
-import { desc, Primitive, primitiveDesc } from './primitive';
+import { desc, implName, Primitive, primitiveDesc } from './primitive';
 
 /** oneDNN's relu backward computed from dst (dnnl_eltwise_relu_use_dst_for_bwd). */
 const ALG_RELU_USE_DST = 256;
@@ -105,6 +105,35 @@ export function dnnlEltwise(alg: number, alpha: number, beta: number, x: Float32
   return true;
 }
 
+/**
+ * dx = f'(·)·dy for one of the eltwise algorithms, from the forward input (`from` = x) or, for the
+ * *_USE_DST algorithms, its result (`from` = y); false when oneDNN is not in use.
+ */
+export function dnnlEltwiseGrad(alg: number, alpha: number, beta: number, from: Float32Array, dy: Float32Array, dx: Float32Array, n: number): boolean {
+  const d = dnnl();
+  if (!d || n < MIN_ELEMENTS) return false;
+  const useDst = alg >= 0x100;
+  const p = cached(`eltwise_grad:${alg}:${alpha}:${beta}:${n}`, () => {
+    const md = plainMd(d, [n]);
+    const fd = desc();
+    if (d.f.eltwise_fwd!(fd, PROP_FWD_TRAINING, alg, md, alpha, beta) !== 0) return null;
+    const hint = primitiveDesc(d, fd);
+    const bd = desc();
+    if (!hint || d.f.eltwise_bwd!(bd, alg, md, md, alpha, beta) !== 0) return null;
+    const pd = primitiveDesc(d, bd, hint);
+    return pd
+      ? new Primitive(d, pd, [
+          useDst ? { arg: ARG.DST, query: QUERY.DST } : { arg: ARG.SRC, query: QUERY.SRC },
+          { arg: ARG.DIFF_DST, query: QUERY.DIFF_DST },
+          { arg: ARG.DIFF_SRC, query: QUERY.DIFF_SRC, out: true },
+        ], true)
+      : null;
+  });
+  if (!p) return false;
+  p.run([from, dy, dx]);
+  return true;
+}
+
 /** out = a ∘ b elementwise for one of BINARY; false when oneDNN is not in use. */
 export function dnnlBinary(alg: number, a: Float32Array, b: Float32Array, out: Float32Array, n: number): boolean {
   const d = dnnl();
@@ -120,6 +149,30 @@ export function dnnlBinary(alg: number, a: Float32Array, b: Float32Array, out: F
   });
   if (!p) return false;
   p.run([a, b, out]);
+  return true;
+}
+
+/**
+ * out = x ∘ y for one of BINARY, y broadcast against x along the extents where it has 1 (plain
+ * layouts of up to 5 dimensions; x has the output's shape). False when oneDNN is not in use or
+ * would run it only with its reference loop.
+ */
+export function dnnlBroadcastBinary(alg: number, x: Float32Array, xDims: readonly number[], y: Float32Array, yDims: readonly number[], out: Float32Array): boolean {
+  const d = dnnl();
+  if (!d || x.length < MIN_ELEMENTS || xDims.length > 5 || xDims.length !== yDims.length) return false;
+  const p = cached(`bcast:${alg}:${xDims.join(',')}:${yDims.join(',')}`, () => {
+    const xmd = plainMd(d, xDims);
+    const ymd = plainMd(d, yDims);
+    const od = desc();
+    if (d.f.binary!(od, alg, xmd, ymd, xmd) !== 0) return null;
+    const pd = primitiveDesc(d, od);
+    if (!pd || implName(d, pd).startsWith('ref')) return null;
+    return new Primitive(d, pd, [{ arg: ARG.SRC, md: xmd }, { arg: ARG.SRC_1, md: ymd }, { arg: ARG.DST, md: xmd, out: true }], true);
+  });
+  if (!p) return false;
+  toPlain(x);
+  toPlain(y);
+  p.run([x, y, out]);
   return true;
 }
 

@@ -16,6 +16,7 @@ export const DT_F32 = 3;
 export const TAG_ANY = 1;
 export const TAG_A = 2;
 export const TAG_AB = 3;
+export const TAG_ABC = 4;
 export const TAG_ABCD = 5; // nchw, oihw
 export const TAG_ABCDE = 7; // goihw
 export const TAG_NCHW8C = 93; // aBcd8b: channels in blocks of 8
@@ -28,10 +29,16 @@ export const PROP_BACKWARD_DATA = 160;
 export const ALG_CONV_DIRECT = 1;
 export const ALG_ELTWISE_RELU = 31;
 export const ALG_ELTWISE_TANH = 0x2f;
+export const ALG_ELTWISE_LINEAR = 0x7f;
 export const ALG_ELTWISE_LOGISTIC = 0xaf;
 export const ALG_ELTWISE_SWISH = 0xdf;
 export const ALG_ELTWISE_CLIP = 0xff;
 export const ALG_ELTWISE_HARDSWISH = 0x70;
+export const ALG_ELTWISE_GELU_TANH = 0xcf;
+export const ALG_ELTWISE_GELU_ERF = 0x30;
+/** Backward from the forward result (the *_use_dst_for_bwd algorithms). */
+export const ALG_ELTWISE_TANH_USE_DST = 0x101;
+export const ALG_ELTWISE_LOGISTIC_USE_DST = 0x104;
 export const ALG_BINARY_ADD = 0x1fff0;
 export const ALG_BINARY_MUL = 0x1fff1;
 export const ALG_POOL_MAX = 0x1ff;
@@ -129,6 +136,7 @@ function load(): Dnnl | null {
         stream_create: 'int dnnl_stream_create(_Out_ void** stream, void* engine, unsigned int flags)',
         stream_wait: 'int dnnl_stream_wait(void* stream)',
         md_by_tag: 'int dnnl_memory_desc_init_by_tag(void* md, int ndims, void* dims, int dt, int tag)',
+        md_by_strides: 'int dnnl_memory_desc_init_by_strides(void* md, int ndims, void* dims, int dt, void* strides)',
         memory_create: 'int dnnl_memory_create(_Out_ void** mem, void* md, void* engine, void* handle)',
         set_handle: 'int dnnl_memory_set_data_handle(void* mem, void* handle)',
         pd_create: 'int dnnl_primitive_desc_create(_Out_ void** pd, void* desc, void* attr, void* engine, void* hint)',
@@ -144,10 +152,16 @@ function load(): Dnnl | null {
           'int dnnl_dilated_convolution_backward_weights_desc_init(void* desc, int alg, void* src, void* diff_wei, void* diff_bias, void* diff_dst, void* strides, void* dil, void* pl, void* pr)',
         bn_fwd: 'int dnnl_batch_normalization_forward_desc_init(void* desc, int prop, void* data, float eps, unsigned int flags)',
         bn_bwd: 'int dnnl_batch_normalization_backward_desc_init(void* desc, int prop, void* diff_data, void* data, float eps, unsigned int flags)',
+        ln_fwd: 'int dnnl_layer_normalization_forward_desc_init(void* desc, int prop, void* data, void* stat, float eps, unsigned int flags)',
+        ln_bwd: 'int dnnl_layer_normalization_backward_desc_init(void* desc, int prop, void* diff_data, void* data, void* stat, float eps, unsigned int flags)',
         eltwise_fwd: 'int dnnl_eltwise_forward_desc_init(void* desc, int prop, int alg, void* data, float alpha, float beta)',
         eltwise_bwd: 'int dnnl_eltwise_backward_desc_init(void* desc, int alg, void* diff_data, void* data, float alpha, float beta)',
         binary: 'int dnnl_binary_desc_init(void* desc, int alg, void* src0, void* src1, void* dst)',
         reduction: 'int dnnl_reduction_desc_init(void* desc, int alg, void* src, void* dst, float p, float eps)',
+        softmax_fwd: 'int dnnl_softmax_forward_desc_init(void* desc, int prop, void* data, int axis)',
+        softmax_bwd: 'int dnnl_softmax_backward_desc_init(void* desc, void* diff_data, void* data, int axis)',
+        logsoftmax_fwd: 'int dnnl_logsoftmax_forward_desc_init(void* desc, int prop, void* data, int axis)',
+        logsoftmax_bwd: 'int dnnl_logsoftmax_backward_desc_init(void* desc, void* diff_data, void* data, int axis)',
         sgemm: 'int dnnl_sgemm(char ta, char tb, int64_t m, int64_t n, int64_t k, float alpha, void* a, int64_t lda, void* b, int64_t ldb, float beta, void* c, int64_t ldc)',
         attr_create: 'int dnnl_primitive_attr_create(_Out_ void** attr)',
         attr_set_post_ops: 'int dnnl_primitive_attr_set_post_ops(void* attr, void* post_ops)',
@@ -280,15 +294,22 @@ export function execArgs(d: Dnnl, pairs: [number, unknown][]): Uint8Array {
   return b;
 }
 
-/** A plain (row-major) f32 memory descriptor: tag a, ab, abcd (nchw/oihw) or abcde (goihw). */
+/** A plain (row-major) f32 memory descriptor: tag a, ab, abc, abcd (nchw/oihw) or abcde (goihw). */
 export function plainMd(d: Dnnl, dims: readonly number[]): Uint8Array {
-  const tags = [0, TAG_A, TAG_AB, 0, TAG_ABCD, TAG_ABCDE];
+  const tags = [0, TAG_A, TAG_AB, TAG_ABC, TAG_ABCD, TAG_ABCDE];
   return mdByTag(d, dims, tags[dims.length]!);
 }
 
 export function mdByTag(d: Dnnl, dims: readonly number[], tag: number): Uint8Array {
   const md = new Uint8Array(MD_BYTES);
   check('memory_desc_init_by_tag', d.f.md_by_tag!(md, dims.length, dimsArg(dims), DT_F32, tag));
+  return md;
+}
+
+/** An f32 memory descriptor of `dims` with the given element strides (up to 12 dimensions). */
+export function mdByStrides(d: Dnnl, dims: readonly number[], strides: readonly number[]): Uint8Array {
+  const md = new Uint8Array(MD_BYTES);
+  check('memory_desc_init_by_strides', d.f.md_by_strides!(md, dims.length, dimsArg(dims), DT_F32, dimsArg(strides)));
   return md;
 }
 

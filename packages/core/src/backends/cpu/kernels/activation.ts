@@ -12,7 +12,8 @@ import type { FloatArray } from '../../../tensor/dtype';
 import { numel } from '../../../tensor/shape';
 import type { Tensor } from '../../../tensor/tensor';
 import { floatBuf, narrowTo, rawBuf } from '../backend';
-import { dnnlElementwise, dnnlRelu, dnnlReluGrad } from '../dnnl/eltwise';
+import { dnnlElementwise, dnnlEltwise, dnnlEltwiseGrad, dnnlRelu, dnnlReluGrad } from '../dnnl/eltwise';
+import { ALG_ELTWISE_GELU_ERF, ALG_ELTWISE_GELU_TANH, ALG_ELTWISE_LOGISTIC, ALG_ELTWISE_LOGISTIC_USE_DST, ALG_ELTWISE_TANH, ALG_ELTWISE_TANH_USE_DST } from '../dnnl/lib';
 import { layoutOf, sameLayout, setLayout, toPlain } from '../dnnl/layout';
 import { takeF32 } from '../pool';
 import { erfc, gradLoopKernel, loopKernel, stageArray, type GradLoop, type Loop } from './unary';
@@ -484,6 +485,47 @@ function reluGradDnnl(loop: KernelFn): KernelFn {
   };
 }
 
+/** oneDNN's algorithm for an activation (forward, and backward from the slot its grad op reads). */
+interface EltwiseAlg {
+  fwd: number;
+  bwd: number;
+}
+
+const DNNL_ACTIVATIONS: Record<string, (a: Attrs) => EltwiseAlg> = {
+  gelu: (a) => (boolAttr(a, 'approximate') ? { fwd: ALG_ELTWISE_GELU_TANH, bwd: ALG_ELTWISE_GELU_TANH } : { fwd: ALG_ELTWISE_GELU_ERF, bwd: ALG_ELTWISE_GELU_ERF }),
+  tanh: () => ({ fwd: ALG_ELTWISE_TANH, bwd: ALG_ELTWISE_TANH_USE_DST }),
+  sigmoid: () => ({ fwd: ALG_ELTWISE_LOGISTIC, bwd: ALG_ELTWISE_LOGISTIC_USE_DST }),
+};
+
+/** An activation on a large float32 tensor through oneDNN (in its stored layout); the loop otherwise. */
+function eltwiseDnnl(loop: KernelFn, alg: (a: Attrs) => EltwiseAlg): KernelFn {
+  return (inputs, ctx) => {
+    const xr = rawBuf(inputs.X as Tensor);
+    if (!(xr instanceof Float32Array) || (ctx.meta.Out as TensorMeta).dtype !== 'float32' || !dnnlElementwise(xr.length)) return loop(inputs, ctx);
+    const out = takeF32(xr.length, false);
+    if (!dnnlEltwise(alg(ctx.attrs).fwd, 0, 0, xr, out, xr.length)) return loop(inputs, ctx);
+    setLayout(out, layoutOf(xr));
+    return { Out: out };
+  };
+}
+
+function eltwiseGradDnnl(loop: KernelFn, dep: 'X' | 'Out', alg: (a: Attrs) => EltwiseAlg): KernelFn {
+  return (inputs, ctx) => {
+    const vr = rawBuf(inputs[dep] as Tensor);
+    const dyr = rawBuf(inputs['Out@GRAD'] as Tensor);
+    const f32 = vr instanceof Float32Array && dyr instanceof Float32Array && (ctx.meta['X@GRAD'] as TensorMeta).dtype === 'float32';
+    if (!f32 || !dnnlElementwise(vr.length)) return loop(inputs, ctx);
+    if (!sameLayout(layoutOf(vr), layoutOf(dyr))) {
+      toPlain(vr);
+      toPlain(dyr);
+    }
+    const dx = takeF32(vr.length, false);
+    if (!dnnlEltwiseGrad(alg(ctx.attrs).bwd, 0, 0, vr, dyr, dx, vr.length)) return loop(inputs, ctx);
+    setLayout(dx, layoutOf(vr));
+    return { 'X@GRAD': dx };
+  };
+}
+
 const loops: Record<string, KernelFn> = {
   ...Object.fromEntries(Object.entries(FORWARD).map(([k, make]) => [k, loopKernel(make)])),
   ...Object.fromEntries(
@@ -500,5 +542,11 @@ export const kernels: Record<string, KernelFn> = {
   ...loops,
   relu: reluDnnl(loops.relu!),
   relu_grad: reluGradDnnl(loops.relu_grad!),
+  ...Object.fromEntries(
+    Object.entries(DNNL_ACTIVATIONS).flatMap(([k, alg]) => [
+      [k, eltwiseDnnl(loops[k]!, alg)],
+      [`${k}_grad`, eltwiseGradDnnl(loops[`${k}_grad`]!, ACT_GRAD_DEP[k]!, alg)],
+    ]),
+  ),
 };
 

@@ -4,7 +4,10 @@ import { floatAttr, boolAttr } from '../../../kernels/specs/common';
 import { allocArray, floatToBf16, floatToHalf, type DType, type NumericArray, type TypedArray } from '../../../tensor/dtype';
 import { numel } from '../../../tensor/shape';
 import type { Tensor } from '../../../tensor/tensor';
-import { buf, fromNumbers, narrowTo, numBuf } from '../backend';
+import { buf, fromNumbers, narrowTo, numBuf, rawBuf } from '../backend';
+import { dnnlElementwise, dnnlEltwise } from '../dnnl/eltwise';
+import { layoutOf, setLayout } from '../dnnl/layout';
+import { ALG_ELTWISE_LINEAR } from '../dnnl/lib';
 import { takeF32 } from '../pool';
 
 /** A buffer of `n` elements of `dtype`, all equal to `v` (converted as a cast would). */
@@ -81,9 +84,19 @@ export const kernels: Record<string, KernelFn> = {
     const s = st ? numBuf(st)[0]! : floatAttr(ctx.attrs, 'scale');
     const b = floatAttr(ctx.attrs, 'bias');
     const after = boolAttr(ctx.attrs, 'bias_after_scale');
+    const m = ctx.meta.Out as TensorMeta;
+    const raw = rawBuf(x);
+    // Large float32 tensors: oneDNN's linear eltwise (y = αx + β) in the stored layout, when the
+    // factors are attributes (fixed per primitive).
+    if (!st && raw instanceof Float32Array && m.dtype === 'float32' && dnnlElementwise(raw.length)) {
+      const out = takeF32(raw.length, false);
+      if (dnnlEltwise(ALG_ELTWISE_LINEAR, s, after ? b : s * b, raw, out, raw.length)) {
+        setLayout(out, layoutOf(raw));
+        return { Out: out };
+      }
+    }
     const src = numBuf(x);
     const n = src.length;
-    const m = ctx.meta.Out as TensorMeta;
     const out = x.dtype === 'float32' || x.dtype === 'float64' ? (allocArray(x.dtype, n) as NumericArray) : new Float64Array(n);
     if (after) for (let i = 0; i < n; i++) out[i] = s * src[i]! + b;
     else for (let i = 0; i < n; i++) out[i] = s * (src[i]! + b);

@@ -5,7 +5,7 @@ import { broadcastStrides, numel, shapesEqual, type Shape } from '../../../tenso
 import type { Tensor } from '../../../tensor/tensor';
 import { floatBuf, narrowTo, numBuf, rawBuf } from '../backend';
 import { takeF32 } from '../pool';
-import { BINARY, dnnlAdd, dnnlChannelBinary, dnnlElementwise } from '../dnnl/eltwise';
+import { BINARY, dnnlAdd, dnnlBroadcastBinary, dnnlChannelBinary, dnnlElementwise } from '../dnnl/eltwise';
 import { layoutOf, sameLayout, setLayout, toPlain } from '../dnnl/layout';
 
 type BinFn = (a: number, b: number) => number;
@@ -456,9 +456,11 @@ function binaryKernel(fFloat: BinFn, fInt: BinFn = fFloat, boolOut = false, fast
       const r = libSameShape(lib, rawBuf(x) as Float32Array, rawBuf(y) as Float32Array, n);
       if (r) return { Out: r };
     }
-    if (channelAlg !== undefined && x.dtype === 'float32' && y.dtype === 'float32' && x.size === n && isChannelVector(xa, ya)) {
+    if (channelAlg !== undefined && x.dtype === 'float32' && y.dtype === 'float32' && x.size === n) {
       const out = takeF32(n, false);
-      if (dnnlChannelBinary(channelAlg, rawBuf(x) as Float32Array, floatBuf(y) as Float32Array, out, xa)) return { Out: out };
+      if (isChannelVector(xa, ya) && dnnlChannelBinary(channelAlg, rawBuf(x) as Float32Array, floatBuf(y) as Float32Array, out, xa)) return { Out: out };
+      // Any other broadcast of Y (a Linear layer's bias, an attention mask).
+      if (dnnlBroadcastBinary(channelAlg, rawBuf(x) as Float32Array, xa, rawBuf(y) as Float32Array, ya, out)) return { Out: out };
     }
     const out = boolOut ? new Uint8Array(n) : computeArray(meta.dtype, n);
     const f = isIntDType(x.dtype) || x.dtype === 'bool' ? fInt : fFloat;

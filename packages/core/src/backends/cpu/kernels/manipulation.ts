@@ -17,7 +17,9 @@ import {
 import { allocArray, type TypedArray } from '../../../tensor/dtype';
 import { broadcastStrides, numel, stridesOf } from '../../../tensor/shape';
 import type { Tensor } from '../../../tensor/tensor';
-import { buf } from '../backend';
+import { buf, rawBuf } from '../backend';
+import { dnnlTranspose } from '../dnnl/transpose';
+import { takeF32 } from '../pool';
 
 /** Runs shorter than this are copied by a loop: a subarray view costs more than it saves. */
 const SET_MIN = 32;
@@ -133,6 +135,11 @@ function transpose(inputs: Record<string, unknown>, attrs: Attrs, op: string): T
   const perm = transposePerm(op, attrs, x.shape.length);
   const xs = stridesOf(x.shape);
   const shape = perm.map((p) => x.shape[p]!);
+  const raw = rawBuf(x);
+  if (raw instanceof Float32Array) {
+    const out = takeF32(x.size, false);
+    if (dnnlTranspose(raw, x.shape, perm, out)) return out;
+  }
   const out = allocArray(x.dtype, x.size);
   copyView(out, 0, stridesOf(shape), buf(x), 0, perm.map((p) => xs[p]!), shape);
   return out;

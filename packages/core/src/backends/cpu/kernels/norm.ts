@@ -5,6 +5,8 @@ import type { DType, FloatArray } from '../../../tensor/dtype';
 import type { Tensor } from '../../../tensor/tensor';
 import { buf, floatBuf, narrowTo, rawBuf } from '../backend';
 import { dnnlBatchNormGlobal, dnnlBatchNormGrad, dnnlBatchNormTrain } from '../dnnl/batch-norm';
+import { dnnlLayerNorm, dnnlLayerNormGrad } from '../dnnl/layer-norm';
+import { takeF32 } from '../pool';
 import { floatOut } from './pool';
 
 /**
@@ -656,14 +658,73 @@ function statsBackward(
 }
 
 const ln = (x: Tensor, a: Attrs): NormLayout => lnLayout('layer_norm', x, a);
+
+/** The Scale/Bias vector as float32, or ones/zeros when the op has none; undefined for other dtypes. */
+function f32Affine(t: Tensor | undefined, n: number, fallback: number): Float32Array | undefined {
+  if (!t) return new Float32Array(n).fill(fallback);
+  const v = floatBuf(t);
+  return v instanceof Float32Array ? v : undefined;
+}
+
+/** layer_norm on float32 through oneDNN when it runs; the loops otherwise. */
+function layerNormDnnl(loop: KernelFn): KernelFn {
+  return (inputs, ctx) => {
+    const x = inputs.X as Tensor;
+    const meta = ctx.meta as Record<string, TensorMeta>;
+    if (x.dtype !== 'float32' || meta.Y!.dtype !== 'float32' || meta.Mean!.dtype !== 'float32') return loop(inputs, ctx);
+    const L = ln(x, ctx.attrs);
+    const scale = f32Affine(inputs.Scale as Tensor | undefined, L.numChannels, 1);
+    const bias = f32Affine(inputs.Bias as Tensor | undefined, L.numChannels, 0);
+    if (!scale || !bias) return loop(inputs, ctx);
+    const y = takeF32(x.size, false);
+    const mean = new Float32Array(L.numStats);
+    const variance = new Float32Array(L.numStats);
+    const eps = floatAttr(ctx.attrs, 'epsilon');
+    if (!dnnlLayerNorm(rawBuf(x) as Float32Array, L.numStats, L.numChannels, eps, scale, bias, y, mean, variance)) return loop(inputs, ctx);
+    return { Y: y, Mean: mean, Variance: variance };
+  };
+}
+
+function layerNormGradDnnl(loop: KernelFn): KernelFn {
+  return (inputs, ctx) => {
+    const x = inputs.X as Tensor;
+    const meta = ctx.meta as Record<string, TensorMeta>;
+    const dyt = inputs['Y@GRAD'] as Tensor;
+    const f32 = [x, dyt, inputs.Mean as Tensor, inputs.Variance as Tensor].every((t) => t.dtype === 'float32');
+    if (!f32 || meta['X@GRAD']!.dtype !== 'float32' || meta['Scale@GRAD']!.dtype !== 'float32') return loop(inputs, ctx);
+    const L = ln(x, ctx.attrs);
+    const scale = f32Affine(inputs.Scale as Tensor | undefined, L.numChannels, 1);
+    const bias = f32Affine(inputs.Bias as Tensor | undefined, L.numChannels, 0);
+    if (!scale || !bias) return loop(inputs, ctx);
+    const dx = takeF32(x.size, false);
+    const dscale = new Float32Array(L.numChannels);
+    const dbias = new Float32Array(L.numChannels);
+    const ok = dnnlLayerNormGrad(
+      rawBuf(x) as Float32Array,
+      floatBuf(inputs.Mean as Tensor) as Float32Array,
+      floatBuf(inputs.Variance as Tensor) as Float32Array,
+      rawBuf(dyt) as Float32Array,
+      scale,
+      bias,
+      L.numStats,
+      L.numChannels,
+      floatAttr(ctx.attrs, 'epsilon'),
+      dx,
+      dscale,
+      dbias,
+    );
+    if (!ok) return loop(inputs, ctx);
+    return { 'X@GRAD': dx, 'Scale@GRAD': dscale, 'Bias@GRAD': dbias };
+  };
+}
 const gn = (x: Tensor, a: Attrs): NormLayout => gnLayout('group_norm', x, a);
 const inorm = (x: Tensor): NormLayout => inLayout('instance_norm', x);
 
 export const kernels: Record<string, KernelFn> = {
   batch_norm: batchNorm,
   batch_norm_grad: batchNormGrad,
-  layer_norm: statsForward(ln, ['Mean', 'Variance'], false),
-  layer_norm_grad: statsBackward(ln, ['Mean', 'Variance'], false),
+  layer_norm: layerNormDnnl(statsForward(ln, ['Mean', 'Variance'], false)),
+  layer_norm_grad: layerNormGradDnnl(statsBackward(ln, ['Mean', 'Variance'], false)),
   group_norm: statsForward(gn, ['Mean', 'Variance'], false),
   group_norm_grad: statsBackward(gn, ['Mean', 'Variance'], false),
   instance_norm: statsForward(inorm, ['SavedMean', 'SavedVariance'], true),

@@ -6,7 +6,7 @@ import type { DType, TypedArray } from '../../../tensor/dtype';
 import { numel } from '../../../tensor/shape';
 import type { Tensor } from '../../../tensor/tensor';
 import { OpError } from '../../../utils/errors';
-import { buf, floatBuf, fromNumbers, narrowTo, numBuf } from '../backend';
+import { buf, floatBuf, fromNumbers, narrowTo, numBuf, rawBuf } from '../backend';
 
 /** Philox key of a fixed seed: the seed as an unsigned 64-bit integer, low word first. */
 export function seedKey(seed: number): [number, number] {
@@ -162,6 +162,10 @@ export const kernels: Record<string, KernelFn> = {
     const n = xs.length;
     const p = floatAttr(ctx.attrs, 'dropout_prob');
     const upscale = strAttr(ctx.attrs, 'dropout_implementation') === 'upscale_in_train';
+    if (boolAttr(ctx.attrs, 'is_test') && upscale && x.dtype === m.dtype) {
+      // Inference with upscale_in_train is the identity: the output shares X's buffer (a view).
+      return { Out: rawBuf(x) };
+    }
     const out = m.dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
     if (boolAttr(ctx.attrs, 'is_test')) {
       if (upscale) out.set(xs);

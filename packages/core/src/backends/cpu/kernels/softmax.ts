@@ -5,6 +5,7 @@
  * Numerically stable: the maximum along the axis is subtracted before exponentiating.
  */
 import type { Attrs, KernelFn, TensorMeta } from '../../../kernels/registry';
+import { dnnlSoftmax, dnnlSoftmaxGrad } from '../dnnl/softmax';
 import { softmaxAxis } from '../../../kernels/specs/softmax';
 import type { FloatArray } from '../../../tensor/dtype';
 import { numel } from '../../../tensor/shape';
@@ -98,12 +99,15 @@ function backward(out: FloatArray, dy: FloatArray, dx: FloatArray, { outer, n, i
   }
 }
 
+// float32 through oneDNN's softmax primitives when the library is present; the loops otherwise.
 function forwardKernel(op: string, log: boolean): KernelFn {
   return (inputs, ctx) => {
     const xt = inputs.X as Tensor;
     const dtype = (ctx.meta.Out as TensorMeta).dtype;
     const out = stageArray(dtype, xt.size) as FloatArray;
-    forward(floatBuf(xt), out, geometry(op, xt.shape, ctx.attrs), log);
+    const g = geometry(op, xt.shape, ctx.attrs);
+    const x = floatBuf(xt);
+    if (!(x instanceof Float32Array && out instanceof Float32Array && dnnlSoftmax(x, out, g.outer, g.n, g.inner, log))) forward(x, out, g, log);
     return { Out: narrowTo(dtype, out) };
   };
 }
@@ -113,7 +117,11 @@ function backwardKernel(op: string, log: boolean): KernelFn {
     const ot = inputs.Out as Tensor;
     const dtype = (ctx.meta['X@GRAD'] as TensorMeta).dtype;
     const dx = stageArray(dtype, ot.size) as FloatArray;
-    backward(floatBuf(ot), floatBuf(inputs['Out@GRAD'] as Tensor), dx, geometry(op, ot.shape, ctx.attrs), log);
+    const g = geometry(op, ot.shape, ctx.attrs);
+    const o = floatBuf(ot);
+    const dy = floatBuf(inputs['Out@GRAD'] as Tensor);
+    const f32 = o instanceof Float32Array && dy instanceof Float32Array && dx instanceof Float32Array;
+    if (!(f32 && dnnlSoftmaxGrad(o, dy, dx, g.outer, g.n, g.inner, log))) backward(o, dy, dx, g, log);
     return { 'X@GRAD': narrowTo(dtype, dx) };
   };
 }
