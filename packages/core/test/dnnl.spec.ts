@@ -1,4 +1,4 @@
-import { add, avgPool2d, conv2d, dropout, engine, gelu, multiply, scale, transpose, logSoftmax, maxPool2d, nn, noGrad, optim, randn, relu, sigmoid, softmax, sum, tanh, tensor, tidy, type Tensor } from '../src';
+import { add, avgPool2d, conv2d, dropout, engine, gelu, matmul, multiply, scale, transpose, logSoftmax, maxPool2d, nn, noGrad, optim, randn, relu, sigmoid, softmax, sum, tanh, tensor, tidy, type Tensor } from '../src';
 import { dnnlInfo, setDnnlEnabled } from '../src/backends/cpu/dnnl/lib';
 import { describeConformance } from '../src/testing';
 
@@ -36,6 +36,8 @@ const DNNL_OPS = [
   'scale',
   'elementwise_mul',
   'dropout',
+  'matmul_v2',
+  'matmul',
 ];
 
 // The conformance cases of those operators once more through the OpenBLAS/TypeScript kernels,
@@ -203,6 +205,21 @@ withDnnl(`oneDNN kernels agree with the TypeScript kernels (${dnnlInfo()?.path ?
       ];
     });
     expectNear(on, off, 1e-6);
+  });
+
+  it('batched products (attention shapes, transposed and broadcast operands), forward and gradients', () => {
+    const [on, off] = bothWays(() => {
+      const q = randn([4, 12, 32, 64]);
+      const k = randn([4, 12, 32, 64]);
+      const v = randn([4, 1, 32, 64]);
+      for (const t of [q, k, v]) t.stopGradient = false;
+      const s = matmul(q, k, false, true);
+      const o = matmul(s, v);
+      const w = matmul(q, k, true, false);
+      sum(o.multiply(randn(o.shape))).backward();
+      return [s, o, w, q.grad!, k.grad!, v.grad!];
+    });
+    expectNear(on, off, 2e-6);
   });
 
   it('addition of same-shape tensors', () => {

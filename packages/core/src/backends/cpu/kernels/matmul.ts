@@ -11,6 +11,7 @@ import { broadcastStrides, numel } from '../../../tensor/shape';
 import type { Tensor } from '../../../tensor/tensor';
 import { gemm } from '../blas';
 import { floatBuf, narrowTo } from '../backend';
+import { dnnlBatchedMatmul } from '../dnnl/matmul';
 
 /** out[b] = alpha · op(x[b']) @ op(y[b'']) for every output batch index b (broadcast b', b''). */
 export function batchedMatmul(x: FloatArray, y: FloatArray, plan: MatmulPlan, alpha: number, out: FloatArray): void {
@@ -32,6 +33,8 @@ export function batchedMatmul(x: FloatArray, y: FloatArray, plan: MatmulPlan, al
     gemm(transX, transY, m, n, k, alpha, x, xc, y, yc, 0, out, n);
     return;
   }
+  // Many small products (attention): one library call for the whole batch.
+  if (alpha === 1 && x instanceof Float32Array && y instanceof Float32Array && out instanceof Float32Array && dnnlBatchedMatmul(x, y, plan, out)) return;
   // Element strides (in matrices) of each operand along the output batch dims; 0 = broadcast.
   const r = batch.length;
   const xs = broadcastStrides(plan.xBatch, batch);
