@@ -4,22 +4,12 @@
  * transposed and batch-broadcast operands are read in place.
  */
 import type { MatmulPlan } from '../../../kernels/specs/matmul';
+import { stridesOf } from '../../../tensor/shape';
 import { ARG, dnnl, mdByStrides } from './lib';
 import { toPlain } from './layout';
 import { desc, implName, Primitive, primitiveDesc } from './primitive';
 
 const cache = new Map<string, Primitive | null>();
-
-/** Row-major strides of `dims`. */
-function rowMajor(dims: readonly number[]): number[] {
-  const s = new Array<number>(dims.length);
-  let acc = 1;
-  for (let i = dims.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= dims[i]!;
-  }
-  return s;
-}
 
 /**
  * An operand's descriptor in the product's orientation: logical dims batch ++ [rows, cols] of the
@@ -30,7 +20,7 @@ function operand(ownBatch: readonly number[], rank: number, stored: [number, num
   const d = dnnl()!;
   const batch = [...new Array<number>(rank - ownBatch.length).fill(1), ...ownBatch];
   const [r, c] = stored;
-  const all = rowMajor([...batch, r, c]);
+  const all = stridesOf([...batch, r, c]);
   const bs = all.slice(0, rank);
   const dims = [...batch, ...(trans ? [c, r] : [r, c])];
   const strides = [...bs, ...(trans ? [1, c] : [c, 1])];
@@ -43,7 +33,7 @@ function build(plan: MatmulPlan): Primitive | null {
   const src = operand(plan.xBatch, rank, plan.xMat.slice(-2) as [number, number], plan.transX);
   const wei = operand(plan.yBatch, rank, plan.yMat.slice(-2) as [number, number], plan.transY);
   const dstDims = [...plan.batch, plan.m, plan.n];
-  const dst = mdByStrides(d, dstDims, rowMajor(dstDims));
+  const dst = mdByStrides(d, dstDims, stridesOf(dstDims));
   const od = desc();
   if (d.f.matmul!(od, src, wei, null, dst) !== 0) return null;
   const pd = primitiveDesc(d, od);

@@ -3,6 +3,7 @@
  * output's dimension order with the permuted strides, copied into plain row-major order by the
  * library's blocked, multithreaded copy loops.
  */
+import { stridesOf } from '../../../tensor/shape';
 import { dnnl, execArgs, check, mdByStrides } from './lib';
 import { toPlain } from './layout';
 
@@ -20,22 +21,12 @@ const MIN_ELEMENTS = 1 << 14;
 
 const cache = new Map<string, Reorder | null>();
 
-function rowMajor(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i]!;
-  }
-  return s;
-}
-
 function build(shape: readonly number[], perm: readonly number[]): Reorder | null {
   const d = dnnl()!;
-  const xs = rowMajor(shape);
+  const xs = stridesOf(shape);
   const outShape = perm.map((p) => shape[p]!);
   const src = mdByStrides(d, outShape, perm.map((p) => xs[p]!));
-  const dst = mdByStrides(d, outShape, rowMajor(outShape));
+  const dst = mdByStrides(d, outShape, stridesOf(outShape));
   const pd: Ptr[] = [null];
   if (d.f.reorder_pd!(pd, src, d.engine, dst, d.engine, null) !== 0) return null;
   const prim: Ptr[] = [null];
