@@ -26,14 +26,14 @@
  * (ONNXRUNTIME_NODE_INSTALL=skip), from the npm registry.
  */
 import './thread-env'; // first: thread counts before @oar/core loads its libraries
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import * as oar from '@oar/core';
 import { createBackbone, namedConfig, type EncoderConfig } from '@oar/nlp';
+import { loadOrt, ORT_VERSION, relError, type OrtSession } from './ort';
 
 const argv = process.argv.slice(2);
 const opt = (k: string, d: string): string => (argv.includes(k) ? argv[argv.indexOf(k) + 1]! : d);
@@ -45,7 +45,6 @@ const withTorch = !argv.includes('--no-torch');
 const withProfile = argv.includes('--profile');
 const out = path.resolve(opt('--out', path.join(__dirname, '../../output/bench/bert.json')));
 const PYTHON = process.env.OAR_BENCH_PYTHON ?? '/usr/bin/python3';
-const ORT_VERSION = '1.30.0';
 const SEQ = 128;
 const BATCHES = [1, 8];
 /** Timed runs per round, per batch size (after one warm-up run). */
@@ -56,35 +55,6 @@ const LENGTHS: Record<number, number[]> = { 1: [100], 8: [128, 112, 96, 80, 64, 
 const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
 const now = (): number => performance.now();
 const log = (s: string): void => void process.stdout.write(`${s}\n`);
-
-// ---- ONNX Runtime, out of the repository's dependencies -------------------------------------------
-
-interface OrtTensor {
-  data: Float32Array;
-  dims: readonly number[];
-}
-interface OrtSession {
-  run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>;
-  release?(): Promise<void>;
-}
-interface Ort {
-  Tensor: new (type: 'int64', data: BigInt64Array, dims: number[]) => OrtTensor;
-  InferenceSession: { create(file: string, opts: Record<string, unknown>): Promise<OrtSession> };
-}
-
-function loadOrt(): Ort {
-  const dir = process.env.OAR_BENCH_DEPS ?? path.join(os.homedir(), '.cache', 'oar-bench');
-  if (!existsSync(path.join(dir, 'node_modules', 'onnxruntime-node', 'package.json'))) {
-    log(`installing onnxruntime-node@${ORT_VERSION} into ${dir} (once) ...`);
-    mkdirSync(dir, { recursive: true });
-    const r = spawnSync('npm', ['install', '--prefix', dir, '--no-save', '--no-package-lock', `onnxruntime-node@${ORT_VERSION}`], {
-      stdio: 'inherit',
-      env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' },
-    });
-    if (r.status !== 0) throw new Error(`npm install onnxruntime-node failed (status ${r.status}); run again with --no-ort for Oar alone`);
-  }
-  return createRequire(path.join(dir, 'node_modules', 'x.js'))('onnxruntime-node') as Ort;
-}
 
 // ---- the PyTorch child (bert_torch.py) ---------------------------------------------------------
 
@@ -192,18 +162,6 @@ async function timeLocal(run: () => Promise<unknown> | unknown, warmup: number, 
     ms.push(now() - t0);
   }
   return ms;
-}
-
-function relError(a: Float32Array, b: Float32Array): number {
-  if (a.length !== b.length) throw new Error(`outputs of ${a.length} and ${b.length} values`);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i]! - b[i]!);
-    diff = d > diff || Number.isNaN(d) ? d : diff;
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return diff / Math.max(scale, 1e-30);
 }
 
 // ---- op profile (--profile) ---------------------------------------------------------------------

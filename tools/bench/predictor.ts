@@ -17,12 +17,12 @@
  */
 import './thread-env'; // first: thread counts before @oar/core loads its libraries
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as oar from '@oar/core';
 import { ResNet50 } from './models/resnet50';
+import { loadOrt, ORT_VERSION, relError } from './ort';
 
 const argv = process.argv.slice(2);
 const opt = (k: string, d: string): string => (argv.includes(k) ? argv[argv.indexOf(k) + 1]! : d);
@@ -31,41 +31,12 @@ const rounds = Number(opt('--rounds', '3'));
 const withOrt = !argv.includes('--no-ort');
 const out = path.resolve(opt('--out', path.join(__dirname, '../../output/bench/predictor.json')));
 const PYTHON = process.env.OAR_BENCH_PYTHON ?? '/usr/bin/python3';
-const ORT_VERSION = '1.30.0';
 /** Timed runs per round, per batch size. */
 const REPS: Record<number, number> = { 1: 8, 8: 2 };
 const BATCHES = [1, 8];
 
 const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
 const now = (): number => performance.now();
-
-// ---- ONNX Runtime, out of the repository's dependencies -------------------------------------------
-
-interface OrtTensor {
-  data: Float32Array;
-  dims: readonly number[];
-}
-interface OrtSession {
-  run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>;
-}
-interface Ort {
-  Tensor: new (type: 'float32', data: Float32Array, dims: number[]) => OrtTensor;
-  InferenceSession: { create(file: string, opts: Record<string, unknown>): Promise<OrtSession> };
-}
-
-function loadOrt(): Ort {
-  const dir = process.env.OAR_BENCH_DEPS ?? path.join(os.homedir(), '.cache', 'oar-bench');
-  if (!existsSync(path.join(dir, 'node_modules', 'onnxruntime-node', 'package.json'))) {
-    process.stdout.write(`installing onnxruntime-node@${ORT_VERSION} into ${dir} (once) ...\n`);
-    mkdirSync(dir, { recursive: true });
-    const r = spawnSync('npm', ['install', '--prefix', dir, '--no-save', '--no-package-lock', `onnxruntime-node@${ORT_VERSION}`], {
-      stdio: 'inherit',
-      env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' },
-    });
-    if (r.status !== 0) throw new Error(`npm install onnxruntime-node failed (status ${r.status}); run again with --no-ort for Oar alone`);
-  }
-  return createRequire(path.join(dir, 'node_modules', 'x.js'))('onnxruntime-node') as Ort;
-}
 
 // ---- the model -----------------------------------------------------------------------------
 
@@ -102,16 +73,6 @@ function runOar(p: oar.inference.Predictor, x: Float32Array, batch: number): Flo
   h.copyFromCpu(x);
   p.run();
   return p.getOutputHandle(p.getOutputNames()[0]!).copyToCpu() as Float32Array;
-}
-
-function relError(a: Float32Array, b: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return diff / Math.max(scale, 1e-30);
 }
 
 async function main(): Promise<void> {
