@@ -38,6 +38,7 @@ const DNNL_OPS = [
   'dropout',
   'matmul_v2',
   'matmul',
+  'fc',
 ];
 
 // The conformance cases of those operators once more through the OpenBLAS/TypeScript kernels,
@@ -220,6 +221,50 @@ withDnnl(`oneDNN kernels agree with the TypeScript kernels (${dnnlInfo()?.path ?
       return [s, o, w, q.grad!, k.grad!, v.grad!];
     });
     expectNear(on, off, 2e-6);
+  });
+
+  const fcCases: [string, Record<string, number | string | boolean>, boolean, boolean][] = [
+    ['gelu, bias, 3-D input', { in_num_col_dims: 2, activation_type: 'gelu' }, true, false],
+    ['gelu_tanh', { in_num_col_dims: 2, activation_type: 'gelu_tanh' }, true, false],
+    ['bias and residual', { in_num_col_dims: 2, fuse_residual_connection: true }, true, true],
+    ['relu, residual, no bias', { in_num_col_dims: 2, activation_type: 'relu', fuse_residual_connection: true }, false, true],
+    ['tanh, sigmoid and hard_swish', { in_num_col_dims: 2, activation_type: 'tanh' }, true, false],
+  ];
+  for (const [name, attrs, withBias, withResidual] of fcCases) {
+    it(`fc (oneDNN inner product) ${name}`, () => {
+      const [on, off] = bothWays(() => {
+        const x = randn([2, 48, 64]);
+        const w = randn([64, 96]);
+        const ins: Record<string, Tensor> = { Input: x, W: w };
+        if (withBias) ins.Bias = randn([96]);
+        if (withResidual) ins.ResidualData = randn([2, 48, 96]);
+        const outs = [engine.runOp('fc', ins, attrs).Out as Tensor];
+        if (attrs.activation_type === 'tanh') {
+          for (const act of ['sigmoid', 'hard_swish']) outs.push(engine.runOp('fc', ins, { ...attrs, activation_type: act }).Out as Tensor);
+        }
+        return outs;
+      });
+      expectNear(on, off, 5e-6); // oneDNN's vectorized tanh differs from Math.tanh by a few ulps
+    });
+  }
+
+  it('fc reads padded weights in place and reuses them reordered until they change in place', () => {
+    const x = randn([32, 40]);
+    const w = randn([44, 54]); // padding_weights: the top-left [40, 50] block
+    const b = randn([50]);
+    const fc = (): Float32Array =>
+      noGrad(() => tidy(() => (engine.runOp('fc', { Input: x, W: w, Bias: b }, { padding_weights: true, activation_type: 'relu' }).Out as Tensor).dataSync() as Float32Array));
+    const reference = (): Float32Array => {
+      const prev = setDnnlEnabled(false);
+      try {
+        return fc();
+      } finally {
+        setDnnlEnabled(prev);
+      }
+    };
+    expectNear([fc(), fc()], [reference(), reference()], 1e-6);
+    engine.assignInPlace(w, scale(w, -2)); // a new version of the same storage
+    expectNear([fc()], [reference()], 1e-6);
   });
 
   it('addition of same-shape tensors', () => {

@@ -1,5 +1,5 @@
 """Ops of Paddle inference programs defined in packages/core/src/static/compat-ops.ts: shape,
-fill_constant_batch_size_like, fc, lrn, affine_channel, and the quantization-aware-training
+fill_constant_batch_size_like, lrn, affine_channel, and the quantization-aware-training
 ops fake_quantize_(dequantize_)moving_average_abs_max and fake_dequantize_max_abs (NumPy
 reference, following Paddle's makers and CPU kernels as described in the module)."""
 import numpy as np
@@ -64,21 +64,6 @@ def cases():
     out.append(case('fill_constant_batch_size_like/int64_dim_idx', 'fill_constant_batch_size_like', {'Input': T(xb)},
                     {'shape': [2, -1, 3], 'value': 2.7, 'dtype': 3, 'input_dim_idx': 1, 'output_dim_idx': 1},
                     {'Out': T(np.full((2, 2, 3), 2, np.int64))}))
-
-    xf = r.standard_normal((2, 3, 4)).astype(F)
-    w = r.standard_normal((4, 5)).astype(F)
-    b = r.standard_normal((5,)).astype(F)
-    y = np.maximum(xf.reshape(6, 4).astype(np.float64) @ w + b, 0).reshape(2, 3, 5)
-    out.append(case('fc/bias_relu', 'fc', {'Input': T(xf), 'W': T(w), 'Bias': T(b)},
-                    {'in_num_col_dims': 2, 'activation_type': 'relu'}, {'Out': T(y.astype(F))}))
-    wp = r.standard_normal((4 + 4, 5 + 4)).astype(F)
-    x2 = r.standard_normal((2, 4)).astype(F)
-    out.append(case('fc/padding_weights', 'fc', {'Input': T(x2), 'W': T(wp)},
-                    {'padding_weights': True}, {'Out': T((x2.astype(np.float64) @ wp[:4, :5]).astype(F))}))
-    x64 = r.standard_normal((3, 2, 2)).astype(np.float64)
-    w64 = r.standard_normal((4, 3)).astype(np.float64)
-    out.append(case('fc/float64_flatten', 'fc', {'Input': T(x64), 'W': T(w64)}, {},
-                    {'Out': T(x64.reshape(3, 4) @ w64)}))
 
     xl = r.standard_normal((2, 7, 3, 3)).astype(F)
     o, m = lrn(xl, 5, 2.0, 0.01, 0.75, False)

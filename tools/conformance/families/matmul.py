@@ -1,4 +1,6 @@
-"""matmul_v2, matmul (v1) and mul (NumPy reference, computed in float64)."""
+"""matmul_v2, matmul (v1), mul and fc (NumPy reference, computed in float64)."""
+import math
+
 import numpy as np
 
 from common import T, case, np_version, rng
@@ -120,4 +122,62 @@ def cases():
         add('mul', name, x, y, {'x_num_col_dims': xn, 'y_num_col_dims': yn}, want)
     xd, yd = r.standard_normal((2, 3, 4)), r.standard_normal((4, 3))
     add('mul', 'float64', xd, yd, {'x_num_col_dims': 2, 'y_num_col_dims': 1}, xd @ yd)
+
+    # fc: act(flatten(Input, in_num_col_dims) @ W + Bias + ResidualData). W of 8 and more columns
+    # runs oneDNN's inner product; the rest the gemm and epilogue.
+    erf = np.vectorize(math.erf)
+    acts = {
+        '': lambda z: z,
+        'relu': lambda z: np.maximum(z, 0),
+        'gelu': lambda z: 0.5 * z * (1 + erf(z / math.sqrt(2))),
+        'gelu_erf': lambda z: 0.5 * z * (1 + erf(z / math.sqrt(2))),
+        'gelu_tanh': lambda z: 0.5 * z * (1 + np.tanh(math.sqrt(2 / math.pi) * (z + 0.044715 * z ** 3))),
+        'tanh': np.tanh,
+        'sigmoid': lambda z: 1 / (1 + np.exp(-z)),
+        'hard_swish': lambda z: z * np.clip(z + 3, 0, 6) / 6,
+    }
+    fc = [
+        # name, Input shape, in_num_col_dims, N, bias (None, 1 or 2 dims), residual, activation, padding_weights
+        ('2d', (3, 5), 1, 4, None, False, '', False),
+        ('bias', (4, 6), 1, 8, 1, False, '', False),
+        ('bias_2d_relu', (2, 3, 4), 2, 8, 2, False, 'relu', False),
+        ('flatten_input', (2, 3, 2, 2), 1, 5, 1, False, '', False),
+        ('gelu', (2, 5, 16), 2, 24, 1, False, 'gelu', False),
+        ('gelu_erf', (3, 8), 1, 8, 1, False, 'gelu_erf', False),
+        ('gelu_tanh', (3, 8), 1, 16, 1, False, 'gelu_tanh', False),
+        ('tanh', (3, 7), 1, 9, 1, False, 'tanh', False),
+        ('sigmoid', (3, 7), 1, 3, 1, False, 'sigmoid', False),
+        ('hard_swish', (4, 6), 1, 8, 1, False, 'hard_swish', False),
+        ('residual', (2, 4, 8), 2, 8, 1, True, '', False),
+        ('residual_relu', (3, 6), 1, 5, None, True, 'relu', False),
+        ('padding_weights', (3, 6), 1, 5, 1, False, 'relu', True),
+        ('padding_weights_wide', (2, 16), 1, 12, 1, True, '', True),
+    ]
+    for name, xs, nc, n, bias_rank, res, act, padw in fc:
+        x = f32(*xs)
+        m, k = int(np.prod(xs[:nc])), int(np.prod(xs[nc:]))
+        w = f32(k, n) * 0.5
+        z = x.astype(np.float64).reshape(m, k) @ w.astype(np.float64)
+        ins = {'Input': T(x), 'W': T(w)}
+        attrs = {'in_num_col_dims': nc, 'activation_type': act, 'padding_weights': padw, 'fuse_residual_connection': res}
+        if padw:
+            wp = f32(k + 4, n + 4)
+            wp[:k, :n] = w
+            ins['W'] = T(wp)
+        if bias_rank:
+            b = f32(n)
+            z = z + b.astype(np.float64)
+            ins['Bias'] = T(b.reshape((n,) if bias_rank == 1 else (1, n)))
+        out_shape = tuple(xs[:nc]) + (n,)
+        if res:
+            rd = f32(*out_shape)
+            z = z + rd.astype(np.float64).reshape(m, n)
+            ins['ResidualData'] = T(rd)
+        want = acts[act](z).reshape(out_shape)
+        extra = {'grad': False, 'grad_skip_reason': 'padding_weights is an inference layout with no gradient'} if padw else {}
+        out.append(case('fc/%s' % name, 'fc', ins, attrs, {'Out': T(want.astype(np.float32))}, **extra))
+    xd, wd, bd = r.standard_normal((2, 3, 4)), r.standard_normal((4, 5)), r.standard_normal(5)
+    zd = xd.reshape(6, 4) @ wd + bd
+    out.append(case('fc/float64_relu', 'fc', {'Input': T(xd), 'W': T(wd), 'Bias': T(bd)}, {'in_num_col_dims': 2, 'activation_type': 'relu'},
+                    {'Out': T(np.maximum(zd, 0).reshape(2, 3, 5))}))
     return out

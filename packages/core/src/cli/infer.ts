@@ -265,7 +265,9 @@ export function main(argv: string[], io: CliIO = { stdout: (s) => process.stdout
       if (values.json) {
         io.stdout(JSON.stringify({ model: predictor.programFile, device: config.device(), inputs: inputLines, outputs, timing }, null, 1) + '\n');
       } else {
-        const lines = [`model   ${predictor.programFile} (${predictor.executor.numSteps} ops) on ${config.device()}`];
+        const steps = predictor.executor.numSteps;
+        const ops = steps === predictor.loadedOps ? `${steps} ops` : `${predictor.loadedOps} ops, ${steps} after IR optimization`;
+        const lines = [`model   ${predictor.programFile} (${ops}) on ${config.device()}`];
         for (const l of inputLines) lines.push(`input   ${l}`);
         lines.push(`load    ${loadMs.toFixed(1)} ms`);
         lines.push(`run     ${firstMs.toFixed(1)} ms (first)`);

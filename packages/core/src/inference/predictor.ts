@@ -17,9 +17,9 @@ import { engine } from '../engine/engine';
 import { allocArray, dtypeOfArray, isFloatDType, type DType, type TypedArray } from '../tensor/dtype';
 import { fmtShape, numel, shapesEqual } from '../tensor/shape';
 import type { Tensor } from '../tensor/tensor';
-import { ProgramExecutor, type FeedTarget, type FetchTarget } from '../static/executor';
+import { checkProgramOperators, ProgramExecutor, type FeedTarget, type FetchTarget } from '../static/executor';
 import { loadInferenceModel, paramsToTensors, readParams, type LoadedModel } from '../static/loader';
-import { optimizeProgram } from '../static/passes';
+import { optimizeProgram, type AppliedPass } from '../static/passes';
 import { decodeProgram } from '../static/proto';
 import { Config } from './config';
 
@@ -149,8 +149,10 @@ export class Predictor {
   private readonly inputs = new Map<string, InferTensor>();
   private readonly outputs = new Map<string, InferTensor>();
   private disposed = false;
-  /** The IR passes that ran and the fusions each made (empty with IR optimization off). */
-  passes: readonly { pass: string; fused: number }[] = [];
+  /** The IR passes that ran, the fusions each made and the ops each removed (empty with IR optimization off). */
+  passes: readonly AppliedPass[] = [];
+  /** Ops of the program as loaded (executor.numSteps counts those left after the passes). */
+  loadedOps = 0;
 
   /** @internal use createPredictor */
   constructor(
@@ -213,6 +215,7 @@ export class Predictor {
     });
     const p = new Predictor(this.config, this.shared, ex);
     p.passes = this.passes;
+    p.loadedOps = this.loadedOps;
     return p;
   }
 
@@ -235,7 +238,7 @@ export function createPredictor(config: Config): Predictor {
   if (threads > 0 && process.env.OAR_NUM_THREADS === undefined) process.env.OAR_NUM_THREADS = String(threads);
   const device = engine.backend(config.device()).device;
   let model: LoadedModel;
-  let applied: { pass: string; fused: number }[] = [];
+  let applied: AppliedPass[] = [];
   const mem = config.modelBuffers();
   if (mem) {
     const program = decodeProgram(mem.program, 'program buffer');
@@ -247,8 +250,10 @@ export function createPredictor(config: Config): Predictor {
     if (dir === undefined && prog === undefined) throw new Error('createPredictor: the config names no model (use new Config(dir) or setModel)');
     model = dir !== undefined ? loadInferenceModel(dir, { device }) : loadInferenceModel(prog!, { params: config.paramsFile(), device });
   }
+  const loadedOps = model.program.blocks[0]?.ops.filter((op) => op.type !== 'feed' && op.type !== 'fetch').length ?? 0;
   if (config.irOptim()) {
     try {
+      checkProgramOperators(model.program, model.programFile, device);
       const opt = optimizeProgram(model.program, model.params, config.deletedPasses());
       model = { ...model, program: opt.program, params: opt.params };
       applied = opt.applied;
@@ -262,6 +267,7 @@ export function createPredictor(config: Config): Predictor {
     const ex = new ProgramExecutor(model.program, model.params, { file: model.programFile, device, releaseEarly: config.memoryOptimEnabled() });
     const p = new Predictor(config, shared, ex);
     p.passes = applied;
+    p.loadedOps = loadedOps;
     return p;
   } catch (e) {
     shared.release();

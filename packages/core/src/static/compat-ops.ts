@@ -1,6 +1,6 @@
 /**
  * Operators that real Paddle inference programs use and @oar/core's operator families do not
- * define: `shape`, `fill_constant_batch_size_like`, `fc`, `lrn`, `affine_channel`, and the
+ * define: `shape`, `fill_constant_batch_size_like`, `lrn`, `affine_channel`, and the
  * quantization-aware-training ops `fake_quantize_moving_average_abs_max`,
  * `fake_quantize_dequantize_moving_average_abs_max` and `fake_dequantize_max_abs` (spec §8 and
  * Paddle's makers). Inference-only: none has a gradient. Registered (spec and CPU kernel) when
@@ -8,7 +8,6 @@
  * later takes over. Conformance cases: tools/conformance/families/compat.py.
  */
 import { buf, floatBuf, narrowTo, numBuf } from '../backends/cpu/backend';
-import { gemm } from '../backends/cpu/blas';
 import { filled } from '../backends/cpu/kernels/creation';
 import { hasOp, registerKernel, registerOp, type KernelFn, type OpSpec, type TensorMeta } from '../kernels/registry';
 import { boolAttr, floatAttr, intAttr, intsAttr, maybe, one, requireFloat, requireRank, strAttr } from '../kernels/specs/common';
@@ -170,33 +169,6 @@ const specs: OpSpec[] = [
     },
   },
   {
-    type: 'fc',
-    inputs: [{ name: 'Input' }, { name: 'W' }, { name: 'Bias', optional: true }],
-    outputs: [{ name: 'Out' }],
-    attrs: { in_num_col_dims: 1, activation_type: '', padding_weights: false },
-    inferMeta: (inputs, attrs) => {
-      const x = one(inputs, 'Input');
-      const w = one(inputs, 'W');
-      requireFloat('fc', 'Input', x);
-      requireRank('fc', 'W', w, [2]);
-      const nc = intAttr(attrs, 'in_num_col_dims');
-      if (!Number.isInteger(nc) || nc < 1 || nc >= Math.max(x.shape.length, 2)) {
-        throw new OpError('fc', `in_num_col_dims must be in [1, rank of Input), got ${nc} (Input ${fmtShape(x.shape)})`);
-      }
-      const pad = boolAttr(attrs, 'padding_weights') ? 4 : 0;
-      const k = w.shape[0]! - pad;
-      const n = w.shape[1]! - pad;
-      if (numel(x.shape.slice(nc)) !== k) {
-        throw new OpError('fc', `Input ${fmtShape(x.shape)} flattened at in_num_col_dims=${nc} has ${numel(x.shape.slice(nc))} columns, W ${fmtShape(w.shape)} has ${k} rows${pad ? ' (after removing the padding)' : ''}`);
-      }
-      const b = maybe(inputs, 'Bias');
-      if (b && numel(b.shape) !== n) throw new OpError('fc', `Bias must hold ${n} values, got shape ${fmtShape(b.shape)}`);
-      const act = strAttr(attrs, 'activation_type');
-      if (act !== '' && act !== 'relu') throw new OpError('fc', `activation_type must be "" or "relu", got "${act}"`);
-      return { Out: { shape: [...x.shape.slice(0, nc), n], dtype: x.dtype } };
-    },
-  },
-  {
     type: 'lrn',
     inputs: [{ name: 'X' }],
     outputs: [{ name: 'Out' }, { name: 'MidOut', optional: true }],
@@ -251,27 +223,6 @@ const kernels: Record<string, KernelFn> = {
   fill_constant_batch_size_like: (_inputs, ctx) => {
     const m = ctx.meta.Out as TensorMeta;
     return { Out: filled(m.dtype, numel(m.shape), fillValue(ctx.attrs)) };
-  },
-  fc: (inputs, ctx) => {
-    const xt = inputs.Input as Tensor;
-    const wt = inputs.W as Tensor;
-    const meta = ctx.meta.Out as TensorMeta;
-    const pad = boolAttr(ctx.attrs, 'padding_weights') ? 4 : 0;
-    const ldw = wt.shape[1]!;
-    const k = wt.shape[0]! - pad;
-    const n = ldw - pad;
-    const m = numel(meta.shape) / Math.max(n, 1);
-    const x = floatBuf(xt);
-    const w = floatBuf(wt);
-    const out = floatOut(meta.dtype, numel(meta.shape));
-    if (m > 0 && n > 0) gemm(false, false, m, n, k, 1, x, k, w, ldw, 0, out, n);
-    const bt = inputs.Bias as Tensor | undefined;
-    if (bt) {
-      const b = floatBuf(bt);
-      for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) out[i * n + j]! += b[j]!;
-    }
-    if (strAttr(ctx.attrs, 'activation_type') === 'relu') for (let i = 0; i < out.length; i++) if (!(out[i]! > 0)) out[i] = 0;
-    return { Out: narrowTo(meta.dtype, out) };
   },
   lrn: (inputs, ctx) => {
     const xt = inputs.X as Tensor;

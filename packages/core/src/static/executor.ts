@@ -157,6 +157,32 @@ function describeTensor(t: Tensor | undefined): string {
 }
 
 /** A planned, reusable execution of block 0 of a program over a fixed set of parameters. */
+/**
+ * Throws UnsupportedOpsError listing every operator type of `program`'s block 0 that cannot run on
+ * `device` (feed and fetch aside), each with its count and first position. The Predictor checks
+ * the program as loaded, so positions are the user's, before any pass rewrites it.
+ */
+export function checkProgramOperators(program: ProgramDesc, file: string, device: string): void {
+  const block = program.blocks[0];
+  if (!block) throw new ProgramError(file, 'the program has no blocks');
+  const backend = engine.backend(device);
+  const ops: [number, OpDesc][] = [];
+  block.ops.forEach((op, i) => op.type !== 'feed' && op.type !== 'fetch' && ops.push([i, op]));
+  checkOperators(file, ops, backend.kind, backend.device);
+}
+
+function checkOperators(file: string, ops: [number, OpDesc][], backendKind: string, device: string): void {
+  const missing = new Map<string, MissingOp>();
+  for (const [i, op] of ops) {
+    const known = hasOp(op.type);
+    if (known && getKernel(backendKind, op.type)) continue;
+    const m = missing.get(op.type);
+    if (m) m.count++;
+    else missing.set(op.type, { type: op.type, count: 1, first: i, reason: known ? 'no kernel on device' : 'unknown operator' });
+  }
+  if (missing.size) throw new UnsupportedOpsError(file, [...missing.values()], device);
+}
+
 export class ProgramExecutor {
   readonly feeds: readonly FeedTarget[];
   readonly fetches: readonly FetchTarget[];
@@ -191,7 +217,7 @@ export class ProgramExecutor {
     const fetchOps: [number, OpDesc][] = [];
     const ops: [number, OpDesc][] = [];
     block.ops.forEach((op, i) => (op.type === 'feed' ? feedOps : op.type === 'fetch' ? fetchOps : ops).push([i, op]));
-    this.checkOperators(ops, backend.kind);
+    checkOperators(this.file, ops, backend.kind, this.device);
 
     this.feeds = this.targets(block, feedOps, 'feed', 'Out').map(({ col, name }) => {
       const v = block.vars.get(name);
@@ -265,18 +291,6 @@ export class ProgramExecutor {
 
   private where(index: number, type: string): string {
     return `op #${index} (${type})`;
-  }
-
-  private checkOperators(ops: [number, OpDesc][], backendKind: string): void {
-    const missing = new Map<string, MissingOp>();
-    for (const [i, op] of ops) {
-      const known = hasOp(op.type);
-      if (known && getKernel(backendKind, op.type)) continue;
-      const m = missing.get(op.type);
-      if (m) m.count++;
-      else missing.set(op.type, { type: op.type, count: 1, first: i, reason: known ? 'no kernel on device' : 'unknown operator' });
-    }
-    if (missing.size) throw new UnsupportedOpsError(this.file, [...missing.values()], this.device);
   }
 
   private targets(block: BlockDesc, list: [number, OpDesc][], kind: 'feed' | 'fetch', slot: 'Out' | 'X'): { col: number; name: string }[] {

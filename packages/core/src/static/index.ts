@@ -57,4 +57,4 @@ export {
 } from './executor';
 export { ModelFormatError, ProgramError, UnsupportedOpsError, ExecutionError, type MissingOp } from './errors';
 export { registerCompatOps, COMPAT_OPS } from './compat-ops';
-export { optimizeProgram, INFERENCE_PASSES, INFERENCE_PASS_NAMES, Graph, type Pass, type OptimizedProgram } from './passes';
+export { optimizeProgram, INFERENCE_PASSES, INFERENCE_PASS_NAMES, Graph, type Pass, type OptimizedProgram, type AppliedPass } from './passes';

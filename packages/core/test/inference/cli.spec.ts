@@ -27,7 +27,7 @@ describe('oar-infer', () => {
     const r = capture(['--model', MNIST, '--input', `image=${path.join(dir, 'digit.npy')}`, '--repeat', '3', '--output', outDir]);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
-    expect(r.out).toContain(`model   ${path.join(MNIST, '__model__')} (10 ops) on cpu`);
+    expect(r.out).toContain(`model   ${path.join(MNIST, '__model__')} (10 ops, 5 after IR optimization) on cpu`);
     expect(r.out).toContain(`input   image float32 [1, 1, 28, 28] <- ${path.join(dir, 'digit.npy')}`);
     expect(r.out).toMatch(/run {5}\d+\.\d ms \(first\)\n {8}\d+\.\d\d ms mean, \d+\.\d\d min, \d+\.\d\d max over 3 runs/);
     expect(r.out).toContain('output 0 save_infer_model/scale_0.tmp_4 float32 [1, 10]');

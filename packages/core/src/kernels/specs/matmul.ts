@@ -1,6 +1,7 @@
 /**
  * Matrix products: matmul_v2 (numpy.matmul with trans_x/trans_y), matmul (v1: transpose_X,
- * transpose_Y, alpha, flattened-batch rule) and mul (x_num_col_dims/y_num_col_dims flattening).
+ * transpose_Y, alpha, flattened-batch rule), mul (x_num_col_dims/y_num_col_dims flattening) and
+ * fc, the fully connected layer Paddle's inference passes fuse (product, bias, activation).
  * Gradients are written with matmul_v2 on the operands' matrix views plus reductions over the
  * batch dimensions an operand was broadcast along, so every backend inherits them.
  */
@@ -10,7 +11,7 @@ import { run1 } from '../../ops/run';
 import { broadcastShapes, fmtShape, numel, shapesEqual, type Shape } from '../../tensor/shape';
 import type { Tensor } from '../../tensor/tensor';
 import { OpError } from '../../utils/errors';
-import { boolAttr, floatAttr, intAttr, one, requireFloat, requireSameDType } from './common';
+import { boolAttr, floatAttr, intAttr, maybe, one, requireFloat, requireSameDType, strAttr } from './common';
 
 /**
  * How a (batched) product is laid out: each operand as `batch ++ [rows, cols]` in storage,
@@ -259,6 +260,123 @@ function productGrad(type: string): (c: GradContext) => Record<string, Tensor | 
   };
 }
 
+// ---- fc: Out = act(flatten(Input, in_num_col_dims) · W + Bias [+ ResidualData]) ----------------
+
+/**
+ * Activations fc applies: fc_fuse_pass's relu and fc_act_mkldnn_fuse_pass's others ("gelu" is the
+ * erf form, as gelu's default).
+ */
+export const FC_ACTIVATIONS = ['relu', 'gelu', 'gelu_erf', 'gelu_tanh', 'tanh', 'sigmoid', 'hard_swish'] as const;
+export type FcActivation = 'relu' | 'gelu_erf' | 'gelu_tanh' | 'tanh' | 'sigmoid' | 'hard_swish';
+
+export interface FcPlan {
+  /** Rows (Input flattened at in_num_col_dims), inner size and output columns. */
+  m: number;
+  k: number;
+  n: number;
+  /** Row stride of W as stored (n + 4 with padding_weights). */
+  ldw: number;
+  act?: FcActivation;
+  residual: boolean;
+  outShape: number[];
+}
+
+/**
+ * The layout of one fc call. `padding_weights` (an MKL layout) stores W as [K + 4, N + 4] of
+ * which the top-left [K, N] block is used. ResidualData (with fuse_residual_connection, as later
+ * Paddle's fc_elementwise_add_mkldnn_fuse_pass makes it) is added before the activation.
+ */
+export function fcPlan(input: Shape, w: Shape, attrs: Attrs): FcPlan {
+  const op = 'fc';
+  const nc = intAttr(attrs, 'in_num_col_dims');
+  if (!Number.isInteger(nc) || nc < 1 || nc >= input.length) {
+    throw new OpError(op, `in_num_col_dims must be in [1, rank of Input) = [1, ${input.length}), got ${nc} (Input ${fmtShape(input)})`);
+  }
+  if (w.length !== 2) throw new OpError(op, `input W must be a [K, N] matrix, got shape ${fmtShape(w)}`);
+  const pad = boolAttr(attrs, 'padding_weights') ? 4 : 0;
+  const k = w[0]! - pad;
+  const n = w[1]! - pad;
+  const m = numel(input.slice(0, nc));
+  const kIn = numel(input.slice(nc));
+  if (k !== kIn) {
+    throw new OpError(
+      op,
+      `Input ${fmtShape(input)} flattened at in_num_col_dims=${nc} is ${m}x${kIn}, but W ${fmtShape(w)}${pad ? ' (padding_weights)' : ''} has ${k} rows`,
+    );
+  }
+  const name = strAttr(attrs, 'activation_type');
+  if (name && !(FC_ACTIVATIONS as readonly string[]).includes(name)) {
+    throw new OpError(op, `activation_type "${name}" is not one Oar fuses (it fuses ${FC_ACTIVATIONS.join(', ')})`);
+  }
+  const act = (name === 'gelu' ? 'gelu_erf' : name || undefined) as FcActivation | undefined;
+  return { m, k, n, ldw: n + pad, act, residual: boolAttr(attrs, 'fuse_residual_connection'), outShape: [...input.slice(0, nc), n] };
+}
+
+function fcMeta(inputs: SlotMap<TensorMeta>, attrs: Attrs): SlotMap<TensorMeta> {
+  const op = 'fc';
+  const x = one(inputs, 'Input');
+  const w = one(inputs, 'W');
+  requireFloat(op, 'Input', x);
+  requireSameDType(op, ['Input', x], ['W', w]);
+  const plan = fcPlan(x.shape, w.shape, attrs);
+  const b = maybe(inputs, 'Bias');
+  if (b) {
+    requireSameDType(op, ['Input', x], ['Bias', b]);
+    if (numel(b.shape) !== plan.n || b.shape.length > 2 || (b.shape.length === 2 && b.shape[0] !== 1)) {
+      throw new OpError(op, `input Bias must be [${plan.n}] or [1, ${plan.n}] (one value per output column), got ${fmtShape(b.shape)}`);
+    }
+  }
+  const r = maybe(inputs, 'ResidualData');
+  if (plan.residual !== (r !== undefined)) {
+    throw new OpError(op, plan.residual ? 'fuse_residual_connection is set but input ResidualData is not given' : 'input ResidualData is given but fuse_residual_connection is not set');
+  }
+  if (r) {
+    requireSameDType(op, ['Input', x], ['ResidualData', r]);
+    if (!shapesEqual(r.shape, plan.outShape)) {
+      throw new OpError(op, `input ResidualData must have the output's shape ${fmtShape(plan.outShape)}, got ${fmtShape(r.shape)}`);
+    }
+  }
+  return { Out: { shape: plan.outShape, dtype: x.dtype } };
+}
+
+/** The activation's `<op>_grad` and the tensor it reads: the result (Out) or the pre-activation. */
+const FC_ACT_GRAD: Record<FcActivation, { op: string; dep: 'X' | 'Out'; attrs: Attrs }> = {
+  relu: { op: 'relu_grad', dep: 'Out', attrs: {} },
+  tanh: { op: 'tanh_grad', dep: 'Out', attrs: {} },
+  sigmoid: { op: 'sigmoid_grad', dep: 'Out', attrs: {} },
+  gelu_erf: { op: 'gelu_grad', dep: 'X', attrs: { approximate: false } },
+  gelu_tanh: { op: 'gelu_grad', dep: 'X', attrs: { approximate: true } },
+  hard_swish: { op: 'hard_swish_grad', dep: 'X', attrs: {} },
+};
+
+/**
+ * Paddle registers no gradient for fc; Oar's is the unfused layers' (activation grad, then the
+ * product's and the bias's), so a fused program can be fine-tuned. The pre-activation, where the
+ * activation's gradient needs it, is recomputed by an fc without activation.
+ */
+function fcGrad(c: GradContext): Record<string, Tensor | null> {
+  const x = c.inputs.Input as Tensor;
+  const w = c.inputs.W as Tensor;
+  if (boolAttr(c.attrs, 'padding_weights')) {
+    throw new OpError('fc', 'fc with padding_weights (an inference weight layout) has no gradient; train with W unpadded');
+  }
+  const plan = fcPlan(x.shape, w.shape, c.attrs);
+  let dz = c.outGrads.Out as Tensor;
+  if (plan.act) {
+    const g = FC_ACT_GRAD[plan.act];
+    const v = g.dep === 'Out' ? (c.outputs.Out as Tensor) : run1('fc', { ...c.inputs }, { ...c.attrs, activation_type: '' });
+    dz = run1(g.op, { [g.dep]: v, 'Out@GRAD': dz }, g.attrs, 'X@GRAD');
+  }
+  const dz2 = reshape(dz, [plan.m, plan.n]);
+  const b = c.inputs.Bias as Tensor | undefined;
+  return {
+    Input: c.needs('Input') ? reshape(mm(dz2, w, false, true), x.shape) : null,
+    W: c.needs('W') ? mm(reshape(x, [plan.m, plan.k]), dz2, true, false) : null,
+    Bias: b && c.needs('Bias') ? reshape(sumToShape(dz2, [1, plan.n]), b.shape) : null,
+    ResidualData: c.inputs.ResidualData && c.needs('ResidualData') ? dz : null,
+  };
+}
+
 export const specs: OpSpec[] = [
   {
     type: 'matmul_v2',
@@ -283,5 +401,13 @@ export const specs: OpSpec[] = [
     attrs: { x_num_col_dims: 1, y_num_col_dims: 1 },
     inferMeta: productMeta('mul'),
     grad: productGrad('mul'),
+  },
+  {
+    type: 'fc',
+    inputs: [{ name: 'Input' }, { name: 'W' }, { name: 'Bias', optional: true }, { name: 'ResidualData', optional: true }],
+    outputs: [{ name: 'Out' }],
+    attrs: { in_num_col_dims: 1, activation_type: '', padding_weights: false, fuse_residual_connection: false },
+    inferMeta: fcMeta,
+    grad: fcGrad,
   },
 ];

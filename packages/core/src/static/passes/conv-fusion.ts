@@ -18,6 +18,7 @@
  */
 import type { OpDesc } from '../proto';
 import { attr, attrOf, slot, values, type Graph } from './graph';
+import { fuseResidualAdds } from './residual';
 
 const CONVS = new Set(['conv2d', 'depthwise_conv2d']);
 
@@ -45,15 +46,8 @@ function outChannels(g: Graph, conv: OpDesc): number | undefined {
   return g.isParam(f) ? g.params.get(f)!.shape[0] : undefined;
 }
 
-/**
- * Makes `conv` write `out` (the result of `later`, which reads only conv's output) instead of its
- * own output, when no op between them touches `out`; false when it cannot.
- */
 function takeOutput(g: Graph, conv: OpDesc, later: OpDesc, out: string): boolean {
-  if (g.touchedBetween(g.indexOf(conv), g.indexOf(later), [out])) return false;
-  conv.outputs.Output = [out];
-  g.changed();
-  return true;
+  return g.takeOutput(conv, 'Output', later, out);
 }
 
 function perChannelParam(g: Graph, name: string | undefined, channels: number): Float64Array | undefined {
@@ -155,53 +149,16 @@ export function convBiasFuse(g: Graph): number {
   return fused;
 }
 
-function sameDims(a: number[] | undefined, b: number[] | undefined): boolean {
-  return a !== undefined && b !== undefined && a.length === 4 && a.length === b.length && a.every((d, i) => d === b[i]);
-}
-
 /** conv_elementwise_add_mkldnn_fuse_pass: a residual connection. */
 export function convResidualFuse(g: Graph): number {
-  let fused = 0;
-  for (const add of [...g.ops]) {
-    if (add.type !== 'elementwise_add') continue;
-    const x = slot(add.inputs, 'X');
-    const y = slot(add.inputs, 'Y');
-    const out = slot(add.outputs, 'Out');
-    if (x === undefined || y === undefined || out === undefined || x === y || g.isParam(x) || g.isParam(y)) continue;
-    if (!sameDims(g.vars.get(x)?.dims, g.vars.get(y)?.dims)) continue;
-    const addAt = g.indexOf(add);
-    // Candidates: an operand written by a plain (no residual, no activation) convolution that only
-    // this add reads. The later of two runs where the other operand already exists.
-    const cands: { conv: OpDesc; other: string; at: number }[] = [];
-    for (const [mine, other] of [
-      [x, y],
-      [y, x],
-    ] as const) {
-      if (g.soleReader(mine) !== add) continue;
-      const conv = g.ops.slice(0, addAt).reverse().find((o) => Object.values(o.outputs).some((l) => l.includes(mine)));
-      const st = conv && convState(conv);
-      if (!conv || !st || st.residual || st.act || slot(conv.outputs, 'Output') !== mine) continue;
-      cands.push({ conv, other, at: g.indexOf(conv) });
-    }
-    cands.sort((a, b) => b.at - a.at);
-    for (const { conv, other, at } of cands) {
-      // The other operand must hold the value the add reads at the convolution's position.
-      const writer = g.ops.slice(0, addAt).reverse().find((o) => Object.values(o.outputs).some((l) => l.includes(other)));
-      const writerAt = writer ? g.indexOf(writer) : -1;
-      const moves = writerAt > at;
-      if (!moves && g.touchedBetween(at, addAt, [other], true)) continue;
-      if (!moves && g.touchedBetween(at, addAt, [out])) continue;
-      if (moves && g.touchedBetween(at, addAt, conv.inputs.Input ?? [], true)) continue;
-      conv.inputs.ResidualData = [other];
-      conv.attrs.fuse_residual_connection = attr.bool(true);
-      conv.outputs.Output = [out];
-      if (moves) g.moveBefore(conv, add);
-      g.remove(add);
-      fused++;
-      break;
-    }
-  }
-  return fused;
+  return fuseResidualAdds(g, {
+    outSlot: 'Output',
+    rank: 4,
+    accepts: (op) => {
+      const st = convState(op);
+      return st !== undefined && !st.residual && !st.act;
+    },
+  });
 }
 
 /** Activations a fused convolution applies, with the fuse_alpha each stores (undefined: not fusable as configured). */

@@ -74,6 +74,26 @@ export class Graph {
     return false;
   }
 
+  /**
+   * Makes `op` write `out` (the result of `later`, which reads only op's result) into its slot
+   * `outSlot` instead, when no op between them touches `out`; false when it cannot.
+   */
+  takeOutput(op: OpDesc, outSlot: string, later: OpDesc, out: string): boolean {
+    if (this.touchedBetween(this.indexOf(op), this.indexOf(later), [out])) return false;
+    op.outputs[outSlot] = [out];
+    this.changed();
+    return true;
+  }
+
+  /** The last op before `before` that writes `name`. */
+  writerBefore(name: string, before: OpDesc): OpDesc | undefined {
+    for (let i = this.indexOf(before) - 1; i >= 0; i--) {
+      const op = this.ops[i]!;
+      if (Object.values(op.outputs).some((l) => l.includes(name))) return op;
+    }
+    return undefined;
+  }
+
   /** Removes ops. */
   remove(...ops: OpDesc[]): void {
     for (const op of ops) {
@@ -144,6 +164,7 @@ export function attrOf(op: OpDesc, name: string, def: number | string | boolean)
 }
 
 export const attr = {
+  int: (value: number): AttrDesc => ({ type: AttrType.INT, value }),
   str: (value: string): AttrDesc => ({ type: AttrType.STRING, value }),
   float: (value: number): AttrDesc => ({ type: AttrType.FLOAT, value }),
   bool: (value: boolean): AttrDesc => ({ type: AttrType.BOOLEAN, value }),

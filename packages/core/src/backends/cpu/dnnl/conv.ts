@@ -22,6 +22,7 @@ import {
   type PostOp,
 } from './lib';
 import { desc, implName, Primitive, primitiveDesc } from './primitive';
+import { runWithWeights, type WeightKey } from './weights';
 
 type Kind = 'fwd' | 'data' | 'filter';
 
@@ -177,65 +178,25 @@ function primitive(kind: Kind, g: ConvGeom, fusion?: ConvFusion): Primitive | nu
 }
 
 /**
- * Identifies a filter's contents: the tensor storage it lives in and that storage's version
- * (bumped by every in-place update, e.g. an optimizer step).
- */
-export interface FilterKey {
-  storage: object;
-  version: number;
-}
-
-interface CachedFilter {
-  version: number;
-  data: Float32Array;
-}
-
-/**
- * Filters already reordered into a primitive's blocked layout, per storage and primitive: a
- * network run again with unchanged weights (inference) skips their reorders; after an update
- * the reorder reuses the cached array.
- */
-const filters = new WeakMap<object, Map<Primitive, CachedFilter>>();
-
-/** Runs p on `arrays` ([a, f, ...]) with the filter (argument 1) taken from, or put into, the cache. */
-function runWithFilter(p: Primitive, arrays: Float32Array[], key: FilterKey | undefined): void {
-  if (!key) return p.run(arrays);
-  let perPrim = filters.get(key.storage);
-  if (!perPrim) filters.set(key.storage, (perPrim = new Map()));
-  const hit = perPrim.get(p);
-  if (hit?.version === key.version) {
-    arrays[1] = hit.data;
-    return p.run(arrays, READY_FILTER);
-  }
-  const data = p.prepare(1, arrays[1]!, hit?.data);
-  if (!data) return p.run(arrays);
-  perPrim.set(p, { version: key.version, data });
-  arrays[1] = data;
-  p.run(arrays, READY_FILTER);
-}
-
-const READY_FILTER: ReadonlySet<number> = new Set([1]);
-
-/**
  * y = conv(x, f), with the fusion's bias, residual and activation when given; false when oneDNN
  * is not in use or lacks the case (then y is untouched).
  */
-export function dnnlConvForward(x: Float32Array, f: Float32Array, g: ConvGeom, y: Float32Array, key?: FilterKey, fusion?: ConvFusion): boolean {
+export function dnnlConvForward(x: Float32Array, f: Float32Array, g: ConvGeom, y: Float32Array, key?: WeightKey, fusion?: ConvFusion): boolean {
   const p = primitive('fwd', g, fusion);
   if (!p) return false;
   const arrays = [x, f];
   if (fusion?.bias) arrays.push(fusion.bias);
   if (fusion?.residual) arrays.push(fusion.residual);
   arrays.push(y);
-  runWithFilter(p, arrays, key);
+  runWithWeights(p, arrays, key);
   return true;
 }
 
 /** dx = the data gradient of conv for dy (dx overwritten). */
-export function dnnlConvBackwardData(dy: Float32Array, f: Float32Array, g: ConvGeom, dx: Float32Array, key?: FilterKey): boolean {
+export function dnnlConvBackwardData(dy: Float32Array, f: Float32Array, g: ConvGeom, dx: Float32Array, key?: WeightKey): boolean {
   const p = primitive('data', g);
   if (!p) return false;
-  runWithFilter(p, [dy, f, dx], key);
+  runWithWeights(p, [dy, f, dx], key);
   return true;
 }
 

@@ -158,6 +158,7 @@ function load(): Dnnl | null {
         eltwise_bwd: 'int dnnl_eltwise_backward_desc_init(void* desc, int alg, void* diff_data, void* data, float alpha, float beta)',
         binary: 'int dnnl_binary_desc_init(void* desc, int alg, void* src0, void* src1, void* dst)',
         matmul: 'int dnnl_matmul_desc_init(void* desc, void* src, void* weights, void* bias, void* dst)',
+        inner_product_fwd: 'int dnnl_inner_product_forward_desc_init(void* desc, int prop, void* src, void* weights, void* bias, void* dst)',
         reduction: 'int dnnl_reduction_desc_init(void* desc, int alg, void* src, void* dst, float p, float eps)',
         softmax_fwd: 'int dnnl_softmax_forward_desc_init(void* desc, int prop, void* data, int axis)',
         softmax_bwd: 'int dnnl_softmax_backward_desc_init(void* desc, void* diff_data, void* data, int axis)',

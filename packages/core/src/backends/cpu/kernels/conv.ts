@@ -12,7 +12,7 @@
  * NHWC tensors are transposed to NCHW around the NCHW routines.
  */
 import type { KernelContext, KernelFn, TensorMeta } from '../../../kernels/registry';
-import { convEpilogue, geomFor, isTransposeOp, type ConvActivation, type ConvEpilogue, type ConvGeom } from '../../../kernels/specs/conv';
+import { convEpilogue, geomFor, isTransposeOp, type ConvEpilogue, type ConvGeom } from '../../../kernels/specs/conv';
 import type { FloatArray } from '../../../tensor/dtype';
 import { numel } from '../../../tensor/shape';
 import type { Tensor } from '../../../tensor/tensor';
@@ -20,8 +20,9 @@ import { gemm } from '../blas';
 import { floatBuf, narrowTo, rawBuf } from '../backend';
 import { toPlain } from '../dnnl/layout';
 import { takeF32, takeF64 } from '../pool';
-import { dnnlConvBackwardData, dnnlConvBackwardFilter, dnnlConvForward, type ConvFusion, type FilterKey } from '../dnnl/conv';
-import { ALG_ELTWISE_CLIP, ALG_ELTWISE_HARDSWISH, ALG_ELTWISE_LOGISTIC, ALG_ELTWISE_RELU, ALG_ELTWISE_SWISH, ALG_ELTWISE_TANH } from '../dnnl/lib';
+import { dnnlConvBackwardData, dnnlConvBackwardFilter, dnnlConvForward } from '../dnnl/conv';
+import type { WeightKey } from '../dnnl/weights';
+import { activate, dnnlActivation } from './fused-activation';
 import { copyRows, deinterleave, gatherPlane, interleave, phaseSize, scatterAddPlane, scratch } from './im2col';
 
 /** A result array; `zero` false when the caller writes every element (oneDNN does). */
@@ -592,18 +593,18 @@ const f32 = (...a: FloatArray[]): boolean => a.every((v) => v instanceof Float32
  * The filter's identity for oneDNN's cache of reordered filters, when it is not being trained
  * (inference under noGrad, frozen weights): then repeated runs skip the filter reorders.
  */
-function frozenFilter(ft: Tensor, ctx: KernelContext): FilterKey | undefined {
+function frozenFilter(ft: Tensor, ctx: KernelContext): WeightKey | undefined {
   return ft.stopGradient || !ctx.recording ? { storage: ft._storage, version: ft._version } : undefined;
 }
 
-function forward(x: FloatArray, f: FloatArray, g: ConvGeom, y: FloatArray, key?: FilterKey): void {
+function forward(x: FloatArray, f: FloatArray, g: ConvGeom, y: FloatArray, key?: WeightKey): void {
   if (f32(x, f, y) && dnnlConvForward(x as Float32Array, f as Float32Array, g, y as Float32Array, key)) return;
   toPlain(x);
   y.fill(0);
   convForward(x, f, g, y);
 }
 
-function backwardData(dy: FloatArray, f: FloatArray, g: ConvGeom, dx: FloatArray, key?: FilterKey): void {
+function backwardData(dy: FloatArray, f: FloatArray, g: ConvGeom, dx: FloatArray, key?: WeightKey): void {
   if (f32(dy, f, dx) && dnnlConvBackwardData(dy as Float32Array, f as Float32Array, g, dx as Float32Array, key)) return;
   toPlain(dy);
   dx.fill(0);
@@ -620,45 +621,6 @@ function backwardFilter(x: FloatArray, dy: FloatArray, g: ConvGeom, df: FloatArr
 }
 
 // ---- the fused form: Output = act(conv(Input) + Bias + ResidualData) ---------------------------
-
-/** The activation as a oneDNN post-op (hard_swish as x·clamp(x/6 + 1/2, 0, 1)). */
-function dnnlActivation(act: ConvActivation, alpha: number): ConvFusion['act'] {
-  switch (act) {
-    case 'relu':
-      return { alg: ALG_ELTWISE_RELU, alpha: 0, beta: 0 };
-    case 'leaky_relu':
-      return { alg: ALG_ELTWISE_RELU, alpha, beta: 0 };
-    case 'relu6':
-      return { alg: ALG_ELTWISE_CLIP, alpha: 0, beta: alpha };
-    case 'swish':
-      return { alg: ALG_ELTWISE_SWISH, alpha, beta: 0 };
-    case 'hard_swish':
-      return { alg: ALG_ELTWISE_HARDSWISH, alpha: 1 / 6, beta: 0.5 };
-    case 'sigmoid':
-      return { alg: ALG_ELTWISE_LOGISTIC, alpha: 0, beta: 0 };
-    case 'tanh':
-      return { alg: ALG_ELTWISE_TANH, alpha: 0, beta: 0 };
-  }
-}
-
-function activate(v: number, act: ConvActivation, alpha: number): number {
-  switch (act) {
-    case 'relu':
-      return v > 0 ? v : 0;
-    case 'leaky_relu':
-      return v > 0 ? v : alpha * v;
-    case 'relu6':
-      return Math.min(Math.max(v, 0), alpha);
-    case 'swish':
-      return v / (1 + Math.exp(-alpha * v));
-    case 'hard_swish':
-      return (v * Math.min(Math.max(v + 3, 0), 6)) / 6;
-    case 'sigmoid':
-      return 1 / (1 + Math.exp(-v));
-    case 'tanh':
-      return Math.tanh(v);
-  }
-}
 
 /** Adds bias and residual and applies the activation to y ([n, c, hw] or, NHWC, [n, hw, c]) in place. */
 function applyEpilogue(y: FloatArray, g: ConvGeom, e: ConvEpilogue, bias: FloatArray | undefined, residual: FloatArray | undefined): void {
@@ -688,7 +650,7 @@ function applyEpilogue(y: FloatArray, g: ConvGeom, e: ConvEpilogue, bias: FloatA
  * The fused forward convolution: all of it in one oneDNN primitive where possible, else the
  * convolution (with its bias, in oneDNN) followed by the rest here.
  */
-function forwardFused(x: FloatArray, f: FloatArray, g: ConvGeom, y: FloatArray, key: FilterKey | undefined, e: ConvEpilogue, bias?: FloatArray, residual?: FloatArray): void {
+function forwardFused(x: FloatArray, f: FloatArray, g: ConvGeom, y: FloatArray, key: WeightKey | undefined, e: ConvEpilogue, bias?: FloatArray, residual?: FloatArray): void {
   if (f32(x, f, y) && (!bias || bias instanceof Float32Array) && (!residual || residual instanceof Float32Array)) {
     const act = e.act ? dnnlActivation(e.act, e.alpha) : undefined;
     const b32 = bias as Float32Array | undefined;

@@ -1,17 +1,22 @@
 /**
  * CPU matrix products: one `gemm` per output matrix on subarray views of the operands (no
  * copies), with the batch walked by broadcast strides. A batched X against a single matrix Y
- * without trans_x is one tall gemm.
+ * without trans_x is one tall gemm. fc runs as one oneDNN inner product (bias, residual and
+ * activation as post-ops), else as a gemm and an epilogue here.
  */
-import type { KernelFn, TensorMeta } from '../../../kernels/registry';
+import type { KernelContext, KernelFn, TensorMeta } from '../../../kernels/registry';
 import { floatAttr } from '../../../kernels/specs/common';
-import { planFor, type MatmulPlan } from '../../../kernels/specs/matmul';
+import { fcPlan, planFor, type FcPlan, type MatmulPlan } from '../../../kernels/specs/matmul';
 import type { FloatArray } from '../../../tensor/dtype';
 import { broadcastStrides, numel } from '../../../tensor/shape';
 import type { Tensor } from '../../../tensor/tensor';
 import { gemm } from '../blas';
 import { floatBuf, narrowTo } from '../backend';
+import { dnnlFc } from '../dnnl/inner-product';
 import { dnnlBatchedMatmul } from '../dnnl/matmul';
+import type { WeightKey } from '../dnnl/weights';
+import { takeF32, takeF64 } from '../pool';
+import { activate, dnnlActivation } from './fused-activation';
 
 /** out[b] = alpha · op(x[b']) @ op(y[b'']) for every output batch index b (broadcast b', b''). */
 export function batchedMatmul(x: FloatArray, y: FloatArray, plan: MatmulPlan, alpha: number, out: FloatArray): void {
@@ -70,9 +75,9 @@ export function batchedMatmul(x: FloatArray, y: FloatArray, plan: MatmulPlan, al
   }
 }
 
-/** The compute array: float64 for float64 inputs, else float32 (half types are narrowed after). */
+/** The compute array (every element written): float64 for float64 inputs, else float32 (half types are narrowed after). */
 function outArray(x: FloatArray, size: number): FloatArray {
-  return x instanceof Float64Array ? new Float64Array(size) : new Float32Array(size);
+  return x instanceof Float64Array ? takeF64(size, false) : takeF32(size, false);
 }
 
 function productKernel(type: string): KernelFn {
@@ -90,8 +95,45 @@ function productKernel(type: string): KernelFn {
   };
 }
 
+/** out[m, n] += bias[n] and residual, then the activation, in place. */
+function fcEpilogue(out: FloatArray, plan: FcPlan, bias: FloatArray | undefined, residual: FloatArray | undefined): void {
+  const { m, n, act } = plan;
+  if (bias) for (let r = 0; r < m; r++) for (let c = 0, o = r * n; c < n; c++) out[o + c] += bias[c]!;
+  if (residual) for (let i = 0; i < out.length; i++) out[i] += residual[i]!;
+  if (act) for (let i = 0; i < out.length; i++) out[i] = activate(out[i]!, act, 0);
+}
+
+/** Weights that cannot change while an inference (or no-grad) run reuses their reordered copy. */
+function frozenWeights(w: Tensor, ctx: KernelContext): WeightKey | undefined {
+  return w.stopGradient || !ctx.recording ? { storage: w._storage, version: w._version } : undefined;
+}
+
+const fcKernel: KernelFn = (inputs, ctx) => {
+  const xt = inputs.Input as Tensor;
+  const wt = inputs.W as Tensor;
+  const meta = ctx.meta.Out as TensorMeta;
+  const plan = fcPlan(xt.shape, wt.shape, ctx.attrs);
+  const x = floatBuf(xt);
+  const w = floatBuf(wt);
+  const bias = inputs.Bias ? floatBuf(inputs.Bias as Tensor) : undefined;
+  const residual = inputs.ResidualData ? floatBuf(inputs.ResidualData as Tensor) : undefined;
+  const out = outArray(x, plan.m * plan.n);
+  const all32 = [x, w, bias, residual].every((a) => a === undefined || a instanceof Float32Array);
+  const fusion = {
+    bias: bias as Float32Array | undefined,
+    residual: residual as Float32Array | undefined,
+    act: plan.act ? dnnlActivation(plan.act, 0) : undefined,
+  };
+  if (!all32 || !dnnlFc(x as Float32Array, w as Float32Array, plan, out as Float32Array, frozenWeights(wt, ctx), fusion)) {
+    gemm(false, false, plan.m, plan.n, plan.k, 1, x, plan.k, w, plan.ldw, 0, out, plan.n);
+    fcEpilogue(out, plan, bias, residual);
+  }
+  return { Out: narrowTo(meta.dtype, out) };
+};
+
 export const kernels: Record<string, KernelFn> = {
   matmul_v2: productKernel('matmul_v2'),
   matmul: productKernel('matmul'),
   mul: productKernel('mul'),
+  fc: fcKernel,
 };
