@@ -3,6 +3,8 @@
  * layout and kept, per storage and primitive: a network run again with unchanged weights
  * (inference) skips their reorders; after an in-place update the reorder reuses the cached array.
  */
+import type { KernelContext } from '../../../kernels/registry';
+import type { Tensor } from '../../../tensor/tensor';
 import type { Primitive } from './primitive';
 
 /**
@@ -12,6 +14,15 @@ import type { Primitive } from './primitive';
 export interface WeightKey {
   storage: object;
   version: number;
+}
+
+/**
+ * The key of a weight tensor whose reordered copy may be kept: one not being trained (stop
+ * gradient, or no autograd recording), so it changes only through in-place updates, which bump
+ * its version. Undefined for weights being trained.
+ */
+export function frozenWeights(w: Tensor, ctx: KernelContext): WeightKey | undefined {
+  return w.stopGradient || !ctx.recording ? { storage: w._storage, version: w._version } : undefined;
 }
 
 interface CachedWeight {

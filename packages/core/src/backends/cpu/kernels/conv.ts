@@ -11,7 +11,7 @@
  * (specs/conv.ts ConvGeom), so the same three routines serve all eight operators.
  * NHWC tensors are transposed to NCHW around the NCHW routines.
  */
-import type { KernelContext, KernelFn, TensorMeta } from '../../../kernels/registry';
+import type { KernelFn, TensorMeta } from '../../../kernels/registry';
 import { convEpilogue, geomFor, isTransposeOp, type ConvEpilogue, type ConvGeom } from '../../../kernels/specs/conv';
 import type { FloatArray } from '../../../tensor/dtype';
 import { numel } from '../../../tensor/shape';
@@ -21,7 +21,7 @@ import { floatBuf, narrowTo, rawBuf } from '../backend';
 import { toPlain } from '../dnnl/layout';
 import { takeF32, takeF64 } from '../pool';
 import { dnnlConvBackwardData, dnnlConvBackwardFilter, dnnlConvForward } from '../dnnl/conv';
-import type { WeightKey } from '../dnnl/weights';
+import { frozenWeights, type WeightKey } from '../dnnl/weights';
 import { activate, dnnlActivation } from './fused-activation';
 import { copyRows, deinterleave, gatherPlane, interleave, phaseSize, scatterAddPlane, scratch } from './im2col';
 
@@ -589,14 +589,6 @@ function fromNCHW(a: FloatArray, g: ConvGeom, c: number, hw: number): FloatArray
 // oneDNN's primitives when the library is present and the data float32 NCHW; GEMM lowering otherwise.
 const f32 = (...a: FloatArray[]): boolean => a.every((v) => v instanceof Float32Array);
 
-/**
- * The filter's identity for oneDNN's cache of reordered filters, when it is not being trained
- * (inference under noGrad, frozen weights): then repeated runs skip the filter reorders.
- */
-function frozenFilter(ft: Tensor, ctx: KernelContext): WeightKey | undefined {
-  return ft.stopGradient || !ctx.recording ? { storage: ft._storage, version: ft._version } : undefined;
-}
-
 function forward(x: FloatArray, f: FloatArray, g: ConvGeom, y: FloatArray, key?: WeightKey): void {
   if (f32(x, f, y) && dnnlConvForward(x as Float32Array, f as Float32Array, g, y as Float32Array, key)) return;
   toPlain(x);
@@ -684,7 +676,7 @@ function forwardKernel(type: string): KernelFn {
     const s = sides(g);
     const f = floatBuf(ft);
     const out = alloc(f, numel(meta.shape), false);
-    const key = frozenFilter(ft, ctx);
+    const key = frozenWeights(ft, ctx);
     if (transpose) {
       // Input sits on the convolution's output side; Output is the data gradient.
       backwardData(toNCHW(activation(xt, g), g, s.outC, s.outHW), f, g, out, key);

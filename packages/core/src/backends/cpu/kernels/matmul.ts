@@ -4,7 +4,7 @@
  * without trans_x is one tall gemm. fc runs as one oneDNN inner product (bias, residual and
  * activation as post-ops), else as a gemm and an epilogue here.
  */
-import type { KernelContext, KernelFn, TensorMeta } from '../../../kernels/registry';
+import type { KernelFn, TensorMeta } from '../../../kernels/registry';
 import { floatAttr } from '../../../kernels/specs/common';
 import { fcPlan, planFor, type FcPlan, type MatmulPlan } from '../../../kernels/specs/matmul';
 import type { FloatArray } from '../../../tensor/dtype';
@@ -14,7 +14,7 @@ import { gemm } from '../blas';
 import { floatBuf, narrowTo } from '../backend';
 import { dnnlFc } from '../dnnl/inner-product';
 import { dnnlBatchedMatmul } from '../dnnl/matmul';
-import type { WeightKey } from '../dnnl/weights';
+import { frozenWeights } from '../dnnl/weights';
 import { takeF32, takeF64 } from '../pool';
 import { activate, dnnlActivation } from './fused-activation';
 
@@ -101,11 +101,6 @@ function fcEpilogue(out: FloatArray, plan: FcPlan, bias: FloatArray | undefined,
   if (bias) for (let r = 0; r < m; r++) for (let c = 0, o = r * n; c < n; c++) out[o + c] += bias[c]!;
   if (residual) for (let i = 0; i < out.length; i++) out[i] += residual[i]!;
   if (act) for (let i = 0; i < out.length; i++) out[i] = activate(out[i]!, act, 0);
-}
-
-/** Weights that cannot change while an inference (or no-grad) run reuses their reordered copy. */
-function frozenWeights(w: Tensor, ctx: KernelContext): WeightKey | undefined {
-  return w.stopGradient || !ctx.recording ? { storage: w._storage, version: w._version } : undefined;
 }
 
 const fcKernel: KernelFn = (inputs, ctx) => {
