@@ -30,6 +30,7 @@ Options:
   --repeat <n>            timed runs after the first one (default 0)
   --output <dir>          write each output to <dir>/<name>.npy
   --print <n>             values shown per output (default 8)
+  --profile               time each operator type (over the repeated runs, else the first) and print the table
   --json                  print a JSON summary instead of text
   -h, --help              this help
 `;
@@ -172,6 +173,7 @@ export function main(argv: string[], io: CliIO = { stdout: (s) => process.stdout
         output: { type: 'string' },
         print: { type: 'string' },
         json: { type: 'boolean' },
+        profile: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       allowPositionals: false,
@@ -229,9 +231,12 @@ export function main(argv: string[], io: CliIO = { stdout: (s) => process.stdout
       }
       const inputLines = feedInputs(predictor, given, fill, shapes);
 
+      // The first run builds kernels and caches: profiled only when it is the only run.
+      if (values.profile && repeat === 0) predictor.executor.setProfiling(true);
       const t1 = process.hrtime.bigint();
       predictor.run();
       const firstMs = ms(process.hrtime.bigint() - t1);
+      if (values.profile && repeat > 0) predictor.executor.setProfiling(true);
       const times: number[] = [];
       for (let i = 0; i < repeat; i++) {
         const t = process.hrtime.bigint();
@@ -263,7 +268,8 @@ export function main(argv: string[], io: CliIO = { stdout: (s) => process.stdout
         maxMs: times.length ? Math.max(...times) : undefined,
       };
       if (values.json) {
-        io.stdout(JSON.stringify({ model: predictor.programFile, device: config.device(), inputs: inputLines, outputs, timing }, null, 1) + '\n');
+        const profile = values.profile ? { profile: predictor.profile() } : {};
+        io.stdout(JSON.stringify({ model: predictor.programFile, device: config.device(), inputs: inputLines, outputs, timing, ...profile }, null, 1) + '\n');
       } else {
         const steps = predictor.executor.numSteps;
         const ops = steps === predictor.loadedOps ? `${steps} ops` : `${predictor.loadedOps} ops, ${steps} after IR optimization`;
@@ -280,6 +286,7 @@ export function main(argv: string[], io: CliIO = { stdout: (s) => process.stdout
           lines.push(`  min ${fmtNum(o.min)}  max ${fmtNum(o.max)}  mean ${fmtNum(o.mean)}`);
           if (o.argmaxLastAxis) lines.push(`  argmax (last axis) [${o.argmaxLastAxis.join(', ')}]`);
         });
+        if (values.profile) lines.push(`profile (${repeat > 0 ? `${repeat} runs after the first` : 'the first run'})`, predictor.profileReport());
         io.stdout(lines.join('\n') + '\n');
       }
       return 0;

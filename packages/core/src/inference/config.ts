@@ -14,6 +14,7 @@ export class Config {
   private _threads = 0;
   private _memoryOptim = true;
   private _irOptim = true;
+  private _profile = false;
   private readonly _deletedPasses = new Set<string>();
 
   /**
@@ -144,6 +145,18 @@ export class Config {
     return this._irOptim;
   }
 
+  /**
+   * Times every operator of every run (Paddle's `enable_profile`); `predictor.profile()` and
+   * `predictor.profileReport()` give the figures per operator type.
+   */
+  enableProfile(on = true): void {
+    this._profile = on;
+  }
+
+  profileEnabled(): boolean {
+    return this._profile;
+  }
+
   /** Leaves one IR pass out (Paddle's `delete_pass`), by its Paddle name. */
   deletePass(name: string): void {
     this._deletedPasses.add(name);
@@ -165,6 +178,7 @@ export class Config {
     rows.push(['device', this._device]);
     rows.push(['cpu math threads', this._threads ? String(this._threads) : 'library default']);
     rows.push(['memory optim', this._memoryOptim ? 'on' : 'off']);
+    rows.push(['profile', this._profile ? 'on' : 'off']);
     rows.push(['ir optim', this._irOptim ? (this._deletedPasses.size ? `on, without ${[...this._deletedPasses].join(', ')}` : 'on') : 'off']);
     const w = Math.max(...rows.map(([k]) => k.length));
     return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n');

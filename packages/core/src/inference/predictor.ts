@@ -17,7 +17,7 @@ import { engine } from '../engine/engine';
 import { allocArray, dtypeOfArray, isFloatDType, type DType, type TypedArray } from '../tensor/dtype';
 import { fmtShape, numel, shapesEqual } from '../tensor/shape';
 import type { Tensor } from '../tensor/tensor';
-import { checkProgramOperators, ProgramExecutor, type FeedTarget, type FetchTarget } from '../static/executor';
+import { checkProgramOperators, ProgramExecutor, type FeedTarget, type FetchTarget, type OpProfile } from '../static/executor';
 import { loadInferenceModel, paramsToTensors, readParams, type LoadedModel } from '../static/loader';
 import { optimizeProgram, type AppliedPass } from '../static/passes';
 import { decodeProgram } from '../static/proto';
@@ -163,6 +163,25 @@ export class Predictor {
   ) {
     for (const f of executor.feeds) this.inputs.set(f.name, new InferTensor(f.name, f, true, executor.device));
     for (const f of executor.fetches) this.outputs.set(f.name, new InferTensor(f.name, f, false, executor.device));
+    if (config.profileEnabled()) executor.setProfiling(true);
+  }
+
+  /** Per operator type, the time of the runs so far (with `config.enableProfile()`; else empty). */
+  profile(): OpProfile[] {
+    return this.executor.profile();
+  }
+
+  /** profile() as a table, like the one Paddle Inference prints. */
+  profileReport(): string {
+    const rows = this.profile();
+    if (!rows.length) return this.config.profileEnabled() ? 'no runs profiled yet' : 'profiling is off (config.enableProfile())';
+    const total = rows.reduce((n, r) => n + r.totalMs, 0);
+    const head = ['op', 'calls', 'total ms', 'min ms', 'max ms', 'mean ms', 'ratio'];
+    const body = rows.map((r) => [r.op, String(r.calls), r.totalMs.toFixed(3), r.minMs.toFixed(3), r.maxMs.toFixed(3), r.meanMs.toFixed(3), `${(r.ratio * 100).toFixed(1)}%`]);
+    body.push(['all operators', String(rows.reduce((n, r) => n + r.calls, 0)), total.toFixed(3), '', '', '', '100.0%']);
+    const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+    const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ');
+    return [line(head), ...body.map(line)].join('\n');
   }
 
   /** The program file the predictor runs. */

@@ -51,6 +51,18 @@ export interface ExecutorOptions {
   releaseEarly?: boolean;
 }
 
+/** Time spent per operator type over the profiled runs (ProgramExecutor.profile). */
+export interface OpProfile {
+  op: string;
+  calls: number;
+  totalMs: number;
+  minMs: number;
+  maxMs: number;
+  meanMs: number;
+  /** Share of all operators' time. */
+  ratio: number;
+}
+
 export interface RunOptions {
   /** Also return the final values of these variables (for debugging; they are kept alive). */
   keep?: readonly string[];
@@ -200,6 +212,8 @@ export class ProgramExecutor {
   private readonly fetchSlots: number[];
   private values: (Tensor | undefined)[] = [];
   private owned: boolean[] = [];
+  /** Per op type: calls, total, min and max ms, while profiling. */
+  private timings: Map<string, [number, number, number, number]> | null = null;
 
   /**
    * Plans `program` against `params` (persistable variable values by name; the caller keeps
@@ -423,7 +437,8 @@ export class ProgramExecutor {
     }
     try {
       engine.noGrad(() => {
-        for (const st of this.steps) this.runStep(st, keepSlots);
+        if (this.timings) this.runTimed(keepSlots, this.timings);
+        else for (const st of this.steps) this.runStep(st, keepSlots);
       });
     } catch (e) {
       this.releaseAll();
@@ -446,6 +461,43 @@ export class ProgramExecutor {
     for (const v of keepSlots) if (values[v]) kept.set(this.varNames[v]!, take(v));
     this.releaseAll();
     return { outputs, kept };
+  }
+
+  /**
+   * Starts (or, with false, stops) timing every operator of later runs (Paddle Inference's
+   * profile). Each step waits for the device before its time is taken, so on an accelerator the
+   * times are the kernels' and the runs are slower than unprofiled ones. Restarting clears the
+   * figures.
+   */
+  setProfiling(on: boolean): void {
+    this.timings = on ? new Map() : null;
+  }
+
+  /** The figures since profiling started, the most expensive operator first. */
+  profile(): OpProfile[] {
+    if (!this.timings) return [];
+    let all = 0;
+    for (const [, t] of this.timings) all += t[1];
+    return [...this.timings]
+      .map(([op, [calls, total, min, max]]) => ({ op, calls, totalMs: total, minMs: min, maxMs: max, meanMs: total / calls, ratio: all > 0 ? total / all : 0 }))
+      .sort((a, b) => b.totalMs - a.totalMs);
+  }
+
+  private runTimed(keepSlots: Set<number>, timings: Map<string, [number, number, number, number]>): void {
+    const backend = engine.backend(this.device);
+    for (const st of this.steps) {
+      const t0 = performance.now();
+      this.runStep(st, keepSlots);
+      backend.synchronize();
+      const ms = performance.now() - t0;
+      const t = timings.get(st.type);
+      if (t) {
+        t[0]++;
+        t[1] += ms;
+        if (ms < t[2]) t[2] = ms;
+        if (ms > t[3]) t[3] = ms;
+      } else timings.set(st.type, [1, ms, ms, ms]);
+    }
   }
 
   private checkFeed(f: FeedTarget, t: Tensor): void {

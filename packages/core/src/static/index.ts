@@ -54,6 +54,7 @@ export {
   type FetchTarget,
   type RunOptions,
   type RunResult,
+  type OpProfile,
 } from './executor';
 export { ModelFormatError, ProgramError, UnsupportedOpsError, ExecutionError, type MissingOp } from './errors';
 export { registerCompatOps, COMPAT_OPS } from './compat-ops';

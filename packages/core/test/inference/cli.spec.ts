@@ -52,6 +52,16 @@ describe('oar-infer', () => {
     expect(r2.out).toContain('argmax (last axis) [3]');
   });
 
+  it('--profile prints the time per operator type of the repeated runs (or of the only run), in text and JSON', () => {
+    const r = capture(['--model', MNIST, '--input', path.join(dir, 'digit.npy'), '--repeat', '2', '--profile']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/profile \(2 runs after the first\)\nop +calls +total ms +min ms +max ms +mean ms +ratio\n/);
+    expect(r.out).toMatch(/\nfc +6 /);
+    expect(r.out).toMatch(/\nall operators +10 +\d+\.\d{3} +100\.0%\n$/);
+    const j = JSON.parse(capture(['--model', MNIST, '--input', path.join(dir, 'digit.npy'), '--profile', '--json']).out);
+    expect(Object.fromEntries(j.profile.map((p: { op: string; calls: number }) => [p.op, p.calls]))).toEqual({ fc: 3, softmax: 1, scale: 1 });
+  });
+
   it('reports usage errors with exit code 2 and model errors with exit code 1', () => {
     expect(capture([]).err).toContain('oar-infer: --model is required');
     expect(capture([]).code).toBe(2);

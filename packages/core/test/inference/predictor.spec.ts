@@ -109,7 +109,7 @@ describe('Config and createPredictor: every way of naming a model', () => {
     c.disableXpu();
     c.setCpuMathLibraryNumThreads(2);
     c.enableMemoryOptim(false);
-    expect(c.summary()).toBe(`model dir         ${MNIST}\ndevice            cpu\ncpu math threads  2\nmemory optim      off\nir optim          on`);
+    expect(c.summary()).toBe(`model dir         ${MNIST}\ndevice            cpu\ncpu math threads  2\nmemory optim      off\nprofile           off\nir optim          on`);
     expect(() => c.setDevice('gpu')).toThrow('Config.setDevice: "gpu" is not "cpu", "xpu" or "xpu:N"');
   });
 });
@@ -176,6 +176,38 @@ describe('Predictor: handles, reuse, clones', () => {
     }
     // Same shape: the input was copied into the tensor it already had.
     expect(h._tensor).toBe(tensor);
+    p.dispose();
+  });
+
+  it('profiles every operator with config.enableProfile(), clones too', () => {
+    const off = createPredictor(new Config(MNIST));
+    expect(runReference(off, MNIST)).toBeLessThan(1e-4);
+    expect(off.profile()).toEqual([]);
+    expect(off.profileReport()).toBe('profiling is off (config.enableProfile())');
+    off.dispose();
+    const c = new Config(MNIST);
+    c.enableProfile();
+    expect(c.summary()).toContain('profile           on');
+    const p = createPredictor(c);
+    expect(p.profileReport()).toBe('no runs profiled yet');
+    for (let i = 0; i < 3; i++) expect(runReference(p, MNIST)).toBeLessThan(1e-4);
+    const rows = p.profile();
+    // The MLP's three fully connected layers, its softmax and the output scale, per run.
+    expect(Object.fromEntries(rows.map((r) => [r.op, r.calls]))).toEqual({ fc: 9, softmax: 3, scale: 3 });
+    expect(rows.reduce((n, r) => n + r.ratio, 0)).toBeCloseTo(1, 10);
+    for (const r of rows) {
+      expect(r.minMs).toBeLessThanOrEqual(r.meanMs);
+      expect(r.meanMs).toBeLessThanOrEqual(r.maxMs);
+      expect(r.totalMs).toBeCloseTo(r.meanMs * r.calls, 10);
+    }
+    expect(rows.map((r) => r.totalMs)).toEqual([...rows.map((r) => r.totalMs)].sort((a, b) => b - a));
+    const report = p.profileReport().split('\n');
+    expect(report[0]).toMatch(/^op +calls +total ms +min ms +max ms +mean ms +ratio$/);
+    expect(report[report.length - 1]).toMatch(/^all operators +15 +\d+\.\d{3} +100\.0%$/);
+    const q = p.clone();
+    expect(runReference(q, MNIST)).toBeLessThan(1e-4);
+    expect(q.profile().find((r) => r.op === 'fc')!.calls).toBe(3);
+    q.dispose();
     p.dispose();
   });
 
