@@ -315,6 +315,11 @@ export class Engine {
 
   // ---- dispatch ------------------------------------------------------------------------------
 
+  /** Whether an op listener (the static-graph tracer) is watching: ops run must then be Paddle's own. */
+  hasOpListeners(): boolean {
+    return this.listeners.size > 0;
+  }
+
   addOpListener(l: OpListener): () => void {
     this.listeners.add(l);
     return () => this.listeners.delete(l);

@@ -2,6 +2,8 @@
  * Functional forms that Paddle exposes under `paddle.nn.functional` but that are compositions
  * of other operators rather than operators of their own (`linear`, ...).
  */
+import { engine } from '../engine/engine';
+import { getKernel } from '../kernels/registry';
 import * as A from '../ops/activation';
 import { matmul } from '../ops/linalg';
 import { full } from '../ops/creation';
@@ -9,11 +11,20 @@ import { add, divide, maximum, multiply, sum } from '../ops/math';
 import { abs, powScalar, sqrt } from '../ops/unary';
 import { pad } from '../ops/pad';
 import { dropout } from '../ops/random';
+import { run1 } from '../ops/run';
 import { fmtShape } from '../tensor/shape';
 import type { Tensor } from '../tensor/tensor';
 
-/** x·weight + bias, weight [in, out] (Paddle's `F.linear`: matmul_v2 then elementwise_add). */
+/**
+ * x·weight + bias, weight [in, out] (Paddle's `F.linear`: matmul_v2 then elementwise_add). Without
+ * autograd (inference) it is one `fc` where the device has that kernel (the CPU runs it as one
+ * oneDNN inner product); while a program is traced (jit.save) it stays Paddle's two operators.
+ */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  const fcFits = x.ndim >= 2 && weight.ndim === 2 && x.dtype === weight.dtype && (!bias || (bias.ndim === 1 && bias.dtype === x.dtype && bias.shape[0] === weight.shape[1]));
+  if (fcFits && !engine.isGradEnabled() && !engine.hasOpListeners() && getKernel(engine.backend(x.device).kind, 'fc')) {
+    return run1('fc', bias ? { Input: x, W: weight, Bias: bias } : { Input: x, W: weight }, { in_num_col_dims: x.ndim - 1 });
+  }
   const y = matmul(x, weight);
   // Intermediates are left to tidy: disposing one would cut it from the autograd graph.
   return bias ? add(y, bias) : y;

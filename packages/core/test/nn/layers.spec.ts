@@ -327,4 +327,34 @@ describe('nn.functional', () => {
     const l1 = F.normalize(tensor([[1, 3]]), 1).toFlatArray();
     expect(l1[0]).toBeCloseTo(0.25);
   });
+
+  it('linear without autograd is one fc; with autograd or under a tracer, matmul_v2 then elementwise_add', () => {
+    const x = randn([2, 3, 16]);
+    const w = randn([16, 24]);
+    const b = randn([24]);
+    // The operators run, counted without an op listener (one would make linear trace-safe).
+    const opsOf = (fn: () => Tensor): [string[], Float32Array] => {
+      const seen: string[] = [];
+      const orig = engine.runOp.bind(engine);
+      engine.runOp = ((type: string, ...rest: unknown[]) => (seen.push(type), (orig as (...a: unknown[]) => ReturnType<typeof orig>)(type, ...rest))) as typeof engine.runOp;
+      try {
+        return [seen, fn().dataSync() as Float32Array];
+      } finally {
+        engine.runOp = orig;
+      }
+    };
+    const [inference, y1] = opsOf(() => noGrad(() => F.linear(x, w, b)));
+    const [training, y2] = opsOf(() => F.linear(x, w, b));
+    expect(inference).toEqual(['fc']);
+    expect(training).toEqual(['matmul_v2', 'elementwise_add']);
+    y1.forEach((v, i) => expect(v).toBeCloseTo(y2[i]!, 4));
+    const traced: string[] = [];
+    const stop = engine.addOpListener((type) => traced.push(type));
+    try {
+      noGrad(() => F.linear(x, w, b));
+    } finally {
+      stop();
+    }
+    expect(traced).toEqual(['matmul_v2', 'elementwise_add']);
+  });
 });
