@@ -4,7 +4,8 @@
  * OpenMP team, they move memory at several times the speed of a JavaScript loop. They are blind
  * to layout: callers pass arrays stored alike and give the result the same layout.
  */
-import { ALG_BINARY_ADD, ALG_ELTWISE_RELU, ARG, dnnl, mdByTag, plainMd, PROP_FWD_INFERENCE, PROP_FWD_TRAINING, QUERY, TAG_NCHW8C } from './lib';
+import { takeF32 } from '../pool';
+import { ALG_BINARY_ADD, ALG_ELTWISE_RELU, ARG, dnnl, type Dnnl, mdByTag, plainMd, PROP_FWD_INFERENCE, PROP_FWD_TRAINING, QUERY, TAG_NCHW8C } from './lib';
 import { layoutOf, setLayout, toPlain } from './layout';
 import { desc, implName, Primitive, primitiveDesc } from './primitive';
 
@@ -19,27 +20,58 @@ export const BINARY = { add: ALG_BINARY_ADD, mul: 0x1fff1, div: 0x1fff4 } as con
 /** Below this many elements a JavaScript loop is as fast as a library call. */
 const MIN_ELEMENTS = 1 << 14;
 
-const cache = new Map<string, Primitive | null>();
+const NONE: readonly number[] = [];
+
+interface CacheEntry<T> {
+  alg: number;
+  a: readonly number[];
+  b: readonly number[];
+  value: T;
+}
+
+/**
+ * Built primitives (null where oneDNN has none) by element count, algorithm and up to two lists
+ * of numbers (dims, α and β). Looked up on every operator call, so the key is compared in place
+ * instead of built as a string and hashed each time.
+ */
+class PrimitiveCache<T> {
+  private readonly byCount = new Map<number, CacheEntry<T>[]>();
+
+  get(n: number, alg: number, a: readonly number[], b: readonly number[], make: () => T): T {
+    let list = this.byCount.get(n);
+    if (!list) this.byCount.set(n, (list = []));
+    for (const e of list) if (e.alg === alg && sameNumbers(e.a, a) && sameNumbers(e.b, b)) return e.value;
+    const value = make();
+    list.push({ alg, a: [...a], b: [...b], value });
+    return value;
+  }
+}
+
+/** Object.is per element: a β of -0 and one of 0 get different primitives, NaN finds its own. */
+function sameNumbers(x: readonly number[], y: readonly number[]): boolean {
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) return false;
+  return true;
+}
+
+const reluCache = new PrimitiveCache<Primitive | null>();
+const reluGradCache = new PrimitiveCache<Primitive | null>();
+const eltwiseCache = new PrimitiveCache<Primitive | null>();
+const eltwiseGradCache = new PrimitiveCache<Primitive | null>();
+const binaryCache = new PrimitiveCache<Primitive | null>();
+const broadcastCache = new PrimitiveCache<Primitive | null>();
+const addScalarCache = new PrimitiveCache<Primitive | null>();
 
 /** Whether the oneDNN elementwise kernels take arrays of n elements. */
 export function dnnlElementwise(n: number): boolean {
   return n >= MIN_ELEMENTS && dnnl() !== null;
 }
 
-function cached(key: string, make: () => Primitive | null): Primitive | null {
-  let p = cache.get(key);
-  if (p === undefined) {
-    p = make();
-    cache.set(key, p);
-  }
-  return p;
-}
-
 /** y = max(x, 0) (NaN becomes 0, as in Paddle's oneDNN kernel); false when oneDNN is not in use. */
 export function dnnlRelu(x: Float32Array, y: Float32Array, n: number): boolean {
   const d = dnnl();
   if (!d || n < MIN_ELEMENTS) return false;
-  const p = cached(`relu:${n}`, () => {
+  const p = reluCache.get(n, ALG_ELTWISE_RELU, NONE, NONE, () => {
     const md = plainMd(d, [n]);
     const od = desc();
     if (d.f.eltwise_fwd!(od, PROP_FWD_INFERENCE, ALG_ELTWISE_RELU, md, 0, 0) !== 0) return null;
@@ -60,7 +92,7 @@ export function dnnlRelu(x: Float32Array, y: Float32Array, n: number): boolean {
 export function dnnlReluGrad(y: Float32Array, dy: Float32Array, dx: Float32Array, n: number): boolean {
   const d = dnnl();
   if (!d || n < MIN_ELEMENTS) return false;
-  const p = cached(`relu_grad:${n}`, () => {
+  const p = reluGradCache.get(n, ALG_RELU_USE_DST, NONE, NONE, () => {
     const md = plainMd(d, [n]);
     const fd = desc();
     if (d.f.eltwise_fwd!(fd, PROP_FWD_TRAINING, ALG_RELU_USE_DST, md, 0, 0) !== 0) return null;
@@ -93,7 +125,7 @@ export function dnnlAdd(a: Float32Array, b: Float32Array, out: Float32Array, n: 
 export function dnnlEltwise(alg: number, alpha: number, beta: number, x: Float32Array, y: Float32Array, n: number): boolean {
   const d = dnnl();
   if (!d || n < MIN_ELEMENTS) return false;
-  const p = cached(`eltwise:${alg}:${alpha}:${beta}:${n}`, () => {
+  const p = eltwiseCache.get(n, alg, [alpha, beta], NONE, () => {
     const md = plainMd(d, [n]);
     const od = desc();
     if (d.f.eltwise_fwd!(od, PROP_FWD_INFERENCE, alg, md, alpha, beta) !== 0) return null;
@@ -113,7 +145,7 @@ export function dnnlEltwiseGrad(alg: number, alpha: number, beta: number, from: 
   const d = dnnl();
   if (!d || n < MIN_ELEMENTS) return false;
   const useDst = alg >= 0x100;
-  const p = cached(`eltwise_grad:${alg}:${alpha}:${beta}:${n}`, () => {
+  const p = eltwiseGradCache.get(n, alg, [alpha, beta], NONE, () => {
     const md = plainMd(d, [n]);
     const fd = desc();
     if (d.f.eltwise_fwd!(fd, PROP_FWD_TRAINING, alg, md, alpha, beta) !== 0) return null;
@@ -138,7 +170,7 @@ export function dnnlEltwiseGrad(alg: number, alpha: number, beta: number, from: 
 export function dnnlBinary(alg: number, a: Float32Array, b: Float32Array, out: Float32Array, n: number): boolean {
   const d = dnnl();
   if (!d || n < MIN_ELEMENTS) return false;
-  const p = cached(`binary:${alg}:${n}`, () => {
+  const p = binaryCache.get(n, alg, NONE, NONE, () => {
     const md = plainMd(d, [n]);
     const od = desc();
     if (d.f.binary!(od, alg, md, md, md) !== 0) return null;
@@ -153,14 +185,14 @@ export function dnnlBinary(alg: number, a: Float32Array, b: Float32Array, out: F
 }
 
 /**
- * out = x ∘ y for one of BINARY, y broadcast against x along the extents where it has 1 (plain
- * layouts of up to 5 dimensions; x has the output's shape). False when oneDNN is not in use or
- * would run it only with its reference loop.
+ * x ∘ y for one of BINARY, y broadcast against x along the extents where it has 1 (plain
+ * layouts of up to 5 dimensions; x has the output's shape), into a new array from the pool.
+ * Null when oneDNN is not in use or would run it only with its reference loop.
  */
-export function dnnlBroadcastBinary(alg: number, x: Float32Array, xDims: readonly number[], y: Float32Array, yDims: readonly number[], out: Float32Array): boolean {
+export function dnnlBroadcastBinary(alg: number, x: Float32Array, xDims: readonly number[], y: Float32Array, yDims: readonly number[]): Float32Array | null {
   const d = dnnl();
-  if (!d || x.length < MIN_ELEMENTS || xDims.length > 5 || xDims.length !== yDims.length) return false;
-  const p = cached(`bcast:${alg}:${xDims.join(',')}:${yDims.join(',')}`, () => {
+  if (!d || x.length < MIN_ELEMENTS || xDims.length > 5 || xDims.length !== yDims.length) return null;
+  const p = broadcastCache.get(x.length, alg, xDims, yDims, () => {
     const xmd = plainMd(d, xDims);
     const ymd = plainMd(d, yDims);
     const od = desc();
@@ -169,11 +201,12 @@ export function dnnlBroadcastBinary(alg: number, x: Float32Array, xDims: readonl
     if (!pd || implName(d, pd).startsWith('ref')) return null;
     return new Primitive(d, pd, [{ arg: ARG.SRC, md: xmd }, { arg: ARG.SRC_1, md: ymd }, { arg: ARG.DST, md: xmd, out: true }], true);
   });
-  if (!p) return false;
+  if (!p) return null;
   toPlain(x);
   toPlain(y);
+  const out = takeF32(x.length, false);
   p.run([x, y, out]);
-  return true;
+  return out;
 }
 
 const scalarBuf = new Float32Array(1);
@@ -182,7 +215,7 @@ const scalarBuf = new Float32Array(1);
 export function dnnlAddScalar(x: Float32Array, s: number, y: Float32Array, n: number): boolean {
   const d = dnnl();
   if (!d || n < MIN_ELEMENTS) return false;
-  const p = cached(`add_scalar:${n}`, () => {
+  const p = addScalarCache.get(n, BINARY.add, NONE, NONE, () => {
     const md = plainMd(d, [n]);
     const one = plainMd(d, [1]);
     const od = desc();
@@ -196,21 +229,18 @@ export function dnnlAddScalar(x: Float32Array, s: number, y: Float32Array, n: nu
   return true;
 }
 
-/** Per-channel binary primitives, with the layout their x operand takes. */
-const channelCache = new Map<string, { p: Primitive; io: Uint8Array } | null>();
+interface ChannelPrimitive {
+  p: Primitive;
+  /** The layout its x operand and result take. */
+  io: Uint8Array;
+}
 
-/**
- * out = x ∘ v[c] on an NCHW float32 tensor and a per-channel vector (a convolution's bias add,
- * a scale): in x's stored layout when that is nChw8c, else plain; out takes the same layout
- * (dnnl/layout.ts). False when oneDNN is not in use.
- */
-export function dnnlChannelBinary(alg: number, x: Float32Array, v: Float32Array, out: Float32Array, dims: readonly number[]): boolean {
-  const d = dnnl();
-  const n = dims.reduce((a, b) => a * b, 1);
-  if (!d || n < MIN_ELEMENTS || dims.length !== 4) return false;
-  const c = dims[1]!;
-  const key = (blocked: boolean): string => `${alg}:${dims.join(',')}:${blocked}`;
-  const build = (blocked: boolean): { p: Primitive; io: Uint8Array } | null => {
+/** Per-channel binary primitives on blocked (nChw8c) and on plain operands. */
+const channelCache = { blocked: new PrimitiveCache<ChannelPrimitive | null>(), plain: new PrimitiveCache<ChannelPrimitive | null>() };
+
+function channelPrimitive(d: Dnnl, alg: number, dims: readonly number[], n: number, blocked: boolean): ChannelPrimitive | null {
+  return channelCache[blocked ? 'blocked' : 'plain'].get(n, alg, dims, NONE, () => {
+    const c = dims[1]!;
     const io = blocked ? mdByTag(d, dims, TAG_NCHW8C) : plainMd(d, dims);
     // The per-channel operand blocked alike (C a multiple of 8: the same C contiguous floats).
     const chan = blocked ? mdByTag(d, [1, c, 1, 1], TAG_NCHW8C) : plainMd(d, [1, c, 1, 1]);
@@ -219,22 +249,30 @@ export function dnnlChannelBinary(alg: number, x: Float32Array, v: Float32Array,
     const pd = primitiveDesc(d, od);
     if (!pd) return null;
     return { p: new Primitive(d, pd, [{ arg: ARG.SRC, query: QUERY.SRC }, { arg: ARG.SRC_1, md: chan }, { arg: ARG.DST, query: QUERY.DST, out: true }], true), io };
-  };
-  const get = (blocked: boolean) => {
-    let e = channelCache.get(key(blocked));
-    if (e === undefined) channelCache.set(key(blocked), (e = build(blocked)));
-    return e;
-  };
+  });
+}
+
+/**
+ * x ∘ v[c] on an NCHW float32 tensor (dims, x.length elements) and a per-channel vector (a
+ * convolution's bias add, a scale), into a new array from the pool: in x's stored layout when
+ * that is nChw8c, else plain; the result takes the same layout (dnnl/layout.ts). Null when
+ * oneDNN is not in use.
+ */
+export function dnnlChannelBinary(alg: number, x: Float32Array, v: Float32Array, dims: readonly number[]): Float32Array | null {
+  const d = dnnl();
+  const n = x.length;
+  if (!d || n < MIN_ELEMENTS || dims.length !== 4) return null;
   const tag = layoutOf(x);
-  let e = tag && c % 8 === 0 ? get(true) : null;
+  let e = tag && dims[1]! % 8 === 0 ? channelPrimitive(d, alg, dims, n, true) : null;
   if (e && !d.mdEqual(tag!.md, e.io)) e = null;
   const blocked = e !== null;
   if (!e) {
     toPlain(x);
-    e = get(false);
+    e = channelPrimitive(d, alg, dims, n, false);
   }
-  if (!e) return false;
+  if (!e) return null;
+  const out = takeF32(n, false);
   e.p.run([x, v, out]);
   setLayout(out, blocked ? tag : undefined);
-  return true;
+  return out;
 }

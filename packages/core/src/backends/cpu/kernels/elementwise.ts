@@ -425,14 +425,15 @@ type SameShapeF32 = (a: Float32Array, b: Float32Array, out: Float32Array, n: num
  * (dnnl/layout.ts; the result takes it); null when the library declines.
  */
 function libSameShape(lib: SameShapeF32, a: Float32Array, b: Float32Array, n: number): Float32Array | null {
-  if (!dnnlElementwise(n)) return null;
-  if (!sameLayout(layoutOf(a), layoutOf(b))) {
+  let layout = layoutOf(a);
+  if (!sameLayout(layout, layoutOf(b))) {
     toPlain(a);
     toPlain(b);
+    layout = undefined;
   }
   const out = takeF32(n, false);
   if (!lib(a, b, out, n)) return null;
-  setLayout(out, layoutOf(a));
+  setLayout(out, layout);
   return out;
 }
 
@@ -443,24 +444,28 @@ function isChannelVector(xa: number[], ya: number[]): boolean {
 
 /**
  * `lib`: the same-shape float32 case through oneDNN; `channelAlg`: its binary algorithm for a
- * per-channel Y on a 4-D X.
+ * Y broadcast against a full-size X.
  */
 function binaryKernel(fFloat: BinFn, fInt: BinFn = fFloat, boolOut = false, fast?: FastLoop, lib?: SameShapeF32, channelAlg?: number): KernelFn {
   return (inputs, ctx: KernelContext) => {
     const x = inputs.X as Tensor;
     const y = inputs.Y as Tensor;
     const meta = ctx.meta.Out as TensorMeta;
-    const [xa, ya] = alignByAxis('elementwise', x.shape, y.shape, 'axis' in ctx.attrs ? intAttr(ctx.attrs, 'axis') : -1);
     const n = numel(meta.shape);
-    if (lib && x.dtype === 'float32' && y.dtype === 'float32' && x.size === n && y.size === n) {
+    // float32 with X full-size, in oneDNN's range; outputs are taken once a primitive accepts.
+    const libX = x.dtype === 'float32' && y.dtype === 'float32' && x.size === n && dnnlElementwise(n);
+    if (libX && lib && y.size === n) {
       const r = libSameShape(lib, rawBuf(x) as Float32Array, rawBuf(y) as Float32Array, n);
       if (r) return { Out: r };
     }
-    if (channelAlg !== undefined && x.dtype === 'float32' && y.dtype === 'float32' && x.size === n) {
-      const out = takeF32(n, false);
-      if (isChannelVector(xa, ya) && dnnlChannelBinary(channelAlg, rawBuf(x) as Float32Array, floatBuf(y) as Float32Array, out, xa)) return { Out: out };
-      // Any other broadcast of Y (a Linear layer's bias, an attention mask).
-      if (dnnlBroadcastBinary(channelAlg, rawBuf(x) as Float32Array, xa, rawBuf(y) as Float32Array, ya, out)) return { Out: out };
+    const [xa, ya] = alignByAxis('elementwise', x.shape, y.shape, 'axis' in ctx.attrs ? intAttr(ctx.attrs, 'axis') : -1);
+    if (libX && channelAlg !== undefined) {
+      const xr = rawBuf(x) as Float32Array;
+      // A per-channel Y (blocked layouts kept), else any other broadcast (a Linear layer's bias, an attention mask).
+      const r =
+        (isChannelVector(xa, ya) ? dnnlChannelBinary(channelAlg, xr, floatBuf(y) as Float32Array, xa) : null) ??
+        dnnlBroadcastBinary(channelAlg, xr, xa, rawBuf(y) as Float32Array, ya);
+      if (r) return { Out: r };
     }
     const out = boolOut ? new Uint8Array(n) : computeArray(meta.dtype, n);
     const f = isIntDType(x.dtype) || x.dtype === 'bool' ? fInt : fFloat;
