@@ -54,6 +54,16 @@ describe('without oneDNN', () => {
   describeConformance({ device: 'cpu', ops: DNNL_OPS });
 });
 
+/** fn's result with the oneDNN kernels turned off. */
+function withoutDnnl<T>(fn: () => T): T {
+  const prev = setDnnlEnabled(false);
+  try {
+    return fn();
+  } finally {
+    setDnnlEnabled(prev);
+  }
+}
+
 /** Runs fn with oneDNN on and off and returns both results as plain arrays. */
 function bothWays(fn: () => Tensor[]): [Float32Array[], Float32Array[]] {
   const run = (): Float32Array[] =>
@@ -61,13 +71,7 @@ function bothWays(fn: () => Tensor[]): [Float32Array[], Float32Array[]] {
       engine.seed(3); // the same inputs both times
       return fn().map((t) => t.dataSync() as Float32Array);
     });
-  const on = run();
-  const prev = setDnnlEnabled(false);
-  try {
-    return [on, run()];
-  } finally {
-    setDnnlEnabled(prev);
-  }
+  return [run(), withoutDnnl(run)];
 }
 
 function expectNear(a: Float32Array[], b: Float32Array[], tol: number): void {
@@ -254,14 +258,7 @@ withDnnl(`oneDNN kernels agree with the TypeScript kernels (${dnnlInfo()?.path ?
     const b = randn([50]);
     const fc = (): Float32Array =>
       noGrad(() => tidy(() => (engine.runOp('fc', { Input: x, W: w, Bias: b }, { padding_weights: true, activation_type: 'relu' }).Out as Tensor).dataSync() as Float32Array));
-    const reference = (): Float32Array => {
-      const prev = setDnnlEnabled(false);
-      try {
-        return fc();
-      } finally {
-        setDnnlEnabled(prev);
-      }
-    };
+    const reference = (): Float32Array => withoutDnnl(fc);
     expectNear([fc(), fc()], [reference(), reference()], 1e-6);
     engine.assignInPlace(w, scale(w, -2)); // a new version of the same storage
     expectNear([fc()], [reference()], 1e-6);
@@ -313,14 +310,7 @@ withDnnl(`oneDNN kernels agree with the TypeScript kernels (${dnnlInfo()?.path ?
     const conv = new nn.Conv2D(16, 32, 3, { padding: 1 });
     const x = randn([2, 16, 12, 12]);
     const infer = (): Float32Array => noGrad(() => tidy(() => conv.call(x).dataSync() as Float32Array));
-    const reference = (): Float32Array => {
-      const prev = setDnnlEnabled(false);
-      try {
-        return infer();
-      } finally {
-        setDnnlEnabled(prev);
-      }
-    };
+    const reference = (): Float32Array => withoutDnnl(infer);
     expectNear([infer(), infer()], [reference(), reference()], 1e-5);
     // An optimizer step updates the filter in place (its version changes): no stale copy.
     tidy(() => sum(conv.call(x)).backward());
