@@ -173,6 +173,38 @@ describe('fully connected inference passes', () => {
     }
   });
 
+  it('leave alone a product read twice and an fc result that is also an output', () => {
+    class Shared extends nn.Layer {
+      w = this.createParameter([12, 16]);
+      b = this.createParameter([16], { isBias: true });
+      head = new nn.Linear(12, 16);
+      drop = new nn.Dropout(0.2);
+      override forward(x: Tensor): Tensor[] {
+        const y = x.matmul(this.w); // read by the bias add and by relu: no fc
+        const h = this.head.call(x); // fetched and also fed to gelu: no activation fusion
+        // jit.save puts a scale before each fetch, so the dropout still goes.
+        return [add(add(y, this.b), relu(y)), h, gelu(h), this.drop.call(x)];
+      }
+    }
+    const net = new Shared();
+    net.eval();
+    const p = path.join(dir, 'shared');
+    jit.save(net, p, [new InputSpec([-1, 12], 'float32', 'x')]);
+    const xs = engine.keep(randn([4, 12]));
+    const plain = predict(p, xs, (c) => c.switchIrOptim(false));
+    const fused = predict(p, xs);
+    xs.dispose();
+    expect(fused.passes).toMatchObject({
+      simplify_with_basic_ops_pass: 1,
+      map_matmul_v2_to_mul_pass: 2,
+      fc_fuse_pass: 1,
+      fc_act_mkldnn_fuse_pass: 0,
+      fc_elementwise_add_mkldnn_fuse_pass: 0,
+    });
+    expect(fused.steps).toBe(plain.steps - 2);
+    fused.outs.forEach((o, i) => expect(relError(o, plain.outs[i]!)).toBeLessThan(2e-6));
+  });
+
   it('a fused program trains: the fc gradient is the unfused layers\'', () => {
     const xi = randn([4, 6]);
     const w = randn([6, 5]);
