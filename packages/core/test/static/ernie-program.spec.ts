@@ -3,6 +3,7 @@ import {
   AttrType,
   ProgramExecutor,
   VarKind,
+  optimizeProgram,
   decodeProgram,
   encodeProgram,
   type AttrDesc,
@@ -183,6 +184,13 @@ function eager(p: Map<string, Tensor>, ids: Tensor[], mask: Tensor): Tensor {
   return r('softmax', { X: fc(pooled, 'cls_w', 'cls_b', 1) });
 }
 
+/**
+ * What the inference passes make of the layer: its 2 dropouts removed; 8 mul + bias add pairs
+ * (q, k, v, output, both feed-forward products, pooler, classifier) become fc; gelu and the
+ * pooler's tanh join theirs; both residual additions join the products before them.
+ */
+const FUSED = { simplify_with_basic_ops_pass: 2, fc_fuse_pass: 8, fc_act_mkldnn_fuse_pass: 2, fc_elementwise_add_mkldnn_fuse_pass: 2 };
+
 describe('an ERNIE 1.x encoder layer in program form', () => {
   it('decodes, plans and runs, matching the eager computation; memory returns to where it was', () => {
     const program = decodeProgram(encodeProgram(ernieProgram()), 'ernie/__model__');
@@ -220,6 +228,14 @@ describe('an ERNIE 1.x encoder layer in program form', () => {
     expect(Math.max(...got) - Math.min(...got)).toBeGreaterThan(1e-3);
     out.dispose();
     expect(memory().numTensors).toBe(before);
+
+    // The inference passes on the 1.x encodings: mul + bias add at axis 2 become fc, the gelu and
+    // the residual additions join it, the inference dropouts go; the result does not change.
+    const opt = optimizeProgram(program, new Map(params));
+    expect(Object.fromEntries(opt.applied.filter((x) => x.fused).map((x) => [x.pass, x.fused]))).toEqual(FUSED);
+    const fused = new ProgramExecutor(opt.program, opt.params, { file: 'ernie/__model__' }).run({ src_ids: ids[0]!, pos_ids: ids[1]!, sent_ids: ids[2]!, input_mask: mask }).outputs[0]!;
+    fused.toFlatArray().forEach((g, i) => expect(g).toBeCloseTo(got[i]!, 6));
+    fused.dispose();
     for (const t of [...ids, mask, ...params.values()]) t.dispose();
   });
 });

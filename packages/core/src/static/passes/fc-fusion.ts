@@ -47,15 +47,17 @@ export function mapMatmulToMul(g: Graph, type: 'matmul' | 'matmul_v2'): number {
   return mapped;
 }
 
-/** The bias parameter an elementwise_add after a product of `n` columns adds, if it is one. */
-function columnBias(g: Graph, add: OpDesc, from: string, n: number): string | undefined {
+/**
+ * The bias parameter an elementwise_add after a product of `n` columns and rank `outRank` adds,
+ * if it is one.
+ */
+function columnBias(g: Graph, add: OpDesc, from: string, n: number, outRank: number): string | undefined {
   if (add.type !== 'elementwise_add' || slot(add.inputs, 'X') !== from) return undefined;
   const b = slot(add.inputs, 'Y');
   if (!g.isParam(b)) return undefined;
   const t = g.params.get(b)!;
   const axis = attrOf(add, 'axis', -1);
-  const outRank = g.vars.get(from)?.dims?.length;
-  const vector = t.shape.length === 1 && (axis === -1 || axis === (outRank ?? 0) - 1);
+  const vector = t.shape.length === 1 && (axis === -1 || axis === outRank - 1);
   const row = t.shape.length === 2 && t.shape[0] === 1 && axis === -1;
   return t.size === n && t.shape[t.shape.length - 1] === n && (vector || row) ? b : undefined;
 }
@@ -69,7 +71,8 @@ export function fcFuse(g: Graph): number {
     const out = slot(mul.outputs, 'Out');
     if (!g.isParam(w) || g.params.get(w)!.shape.length !== 2 || out === undefined) continue;
     const add = g.soleReader(out);
-    const bias = add ? columnBias(g, add, out, g.params.get(w)!.shape[1]!) : undefined;
+    // mul's result has rank x_num_col_dims + 1 (W is 2-D).
+    const bias = add ? columnBias(g, add, out, g.params.get(w)!.shape[1]!, attrOf(mul, 'x_num_col_dims', 1) + 1) : undefined;
     const addOut = add ? slot(add.outputs, 'Out') : undefined;
     if (!add || !bias || addOut === undefined) continue;
     const relu = g.soleReader(addOut);
