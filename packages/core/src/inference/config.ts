@@ -107,9 +107,10 @@ export class Config {
   }
 
   /**
-   * Threads of the CPU math library (OpenBLAS). OpenBLAS takes its thread count once, when it is
-   * first loaded in the process (changing it later made calls from Node much slower), so this
-   * applies when the first predictor of the process is created before any matrix product ran.
+   * Threads of the CPU math libraries, applied process-wide when a predictor is created (over
+   * OAR_NUM_THREADS): oneDNN's OpenMP team takes it at once; OpenBLAS takes its count once, when it
+   * is first loaded (changing it later made calls from Node much slower), so for OpenBLAS this
+   * applies when the first predictor is created before any matrix product ran.
    */
   setCpuMathLibraryNumThreads(n: number): void {
     if (!Number.isInteger(n) || n < 0) throw new Error(`Config.setCpuMathLibraryNumThreads: expected a non-negative integer, got ${n}`);

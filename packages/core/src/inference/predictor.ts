@@ -13,6 +13,7 @@
  * input of unchanged shape is copied into its existing buffer).
  */
 import { buf, fromNumbers } from '../backends/cpu/backend';
+import { setCpuMathThreads } from '../backends/cpu/threads';
 import { engine } from '../engine/engine';
 import { allocArray, dtypeOfArray, isFloatDType, type DType, type TypedArray } from '../tensor/dtype';
 import { fmtShape, numel, shapesEqual } from '../tensor/shape';
@@ -254,7 +255,7 @@ export class Predictor {
 /** Loads the model of `config` and plans its program (Paddle's `create_predictor`). */
 export function createPredictor(config: Config): Predictor {
   const threads = config.cpuMathLibraryNumThreads();
-  if (threads > 0 && process.env.OAR_NUM_THREADS === undefined) process.env.OAR_NUM_THREADS = String(threads);
+  if (threads > 0) setCpuMathThreads(threads);
   const device = engine.backend(config.device()).device;
   let model: LoadedModel;
   let applied: AppliedPass[] = [];

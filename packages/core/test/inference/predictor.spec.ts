@@ -2,7 +2,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tar from 'tar';
+import * as koffi from 'koffi';
 import { memory } from '../../src';
+import { dnnlInfo, setDnnlThreads } from '../../src/backends/cpu/dnnl/lib';
 import { Config, createPredictor, type Predictor } from '../../src/inference';
 import { ModelFormatError, ModelPathError, UnsupportedOpsError } from '../../src/static';
 import { CIFAR, FILL, MNIST, MODELS, PROGRAM_ONLY, SIMPLE, agreement, archiveOf, manifest, readBytes, refData } from '../static/helpers';
@@ -177,6 +179,29 @@ describe('Predictor: handles, reuse, clones', () => {
     // Same shape: the input was copied into the tensor it already had.
     expect(h._tensor).toBe(tensor);
     p.dispose();
+  });
+
+  // Skipped only where libdnnl2 is not installed: there is no OpenMP team to resize.
+  (dnnlInfo() ? it : it.skip)('setCpuMathLibraryNumThreads resizes oneDNN\'s OpenMP team at createPredictor, also after the library loaded', () => {
+    const maxThreads = koffi.load('libgomp.so.1').func('int omp_get_max_threads()') as () => number;
+    const env = process.env.OAR_NUM_THREADS;
+    const before = maxThreads();
+    try {
+      for (const n of [1, 3]) {
+        const c = new Config(MNIST);
+        c.setCpuMathLibraryNumThreads(n);
+        const p = createPredictor(c);
+        expect(maxThreads()).toBe(n);
+        expect(process.env.OAR_NUM_THREADS).toBe(String(n));
+        expect(runReference(p, MNIST)).toBeLessThan(1e-4);
+        p.dispose();
+      }
+    } finally {
+      if (env === undefined) delete process.env.OAR_NUM_THREADS;
+      else process.env.OAR_NUM_THREADS = env;
+      setDnnlThreads(before);
+    }
+    expect(maxThreads()).toBe(before);
   });
 
   it('profiles every operator with config.enableProfile(), clones too', () => {

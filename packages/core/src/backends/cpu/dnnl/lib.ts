@@ -217,18 +217,25 @@ function pinLoaded(koffi: typeof Koffi, path: string): void {
   }
 }
 
+let ompSetThreads: ((n: number) => void) | null | undefined;
+
 /**
  * oneDNN's CPU runtime here is OpenMP (libgomp); its team size follows OAR_NUM_THREADS like
- * OpenBLAS's, set once on the calling (main) thread.
+ * OpenBLAS's, set on the calling (main) thread, at load and by setDnnlThreads.
  */
 function setOmpThreads(koffi: typeof Koffi): void {
-  const threads = Number(process.env.OAR_NUM_THREADS ?? 0);
-  if (!(threads > 0)) return;
   try {
-    koffi.load('libgomp.so.1').func('void omp_set_num_threads(int)')(threads);
+    ompSetThreads = koffi.load('libgomp.so.1').func('void omp_set_num_threads(int)') as (n: number) => void;
   } catch {
-    // Another OpenMP runtime: it reads OMP_NUM_THREADS itself.
+    ompSetThreads = null; // another OpenMP runtime: it reads OMP_NUM_THREADS itself
   }
+  const threads = Number(process.env.OAR_NUM_THREADS ?? 0);
+  if (threads > 0) ompSetThreads?.(threads);
+}
+
+/** Sets the OpenMP team size of oneDNN's primitives if the library is loaded. */
+export function setDnnlThreads(n: number): void {
+  if (lib) ompSetThreads?.(n);
 }
 
 export function check(fn: string, status: number): void {
