@@ -9,7 +9,8 @@ import * as path from 'path';
 import { InputSpec, add, conv2d, engine, gelu, jit, nn, randn, relu, seed, tanh, uniform, type Tensor } from '../../src';
 import { setDnnlEnabled } from '../../src/backends/cpu/dnnl/lib';
 import { Config, createPredictor } from '../../src/inference';
-import { INFERENCE_PASS_NAMES, ProgramExecutor, decodeProgram, loadInferenceModel, optimizeProgram } from '../../src/static';
+import { INFERENCE_PASS_NAMES, ProgramExecutor, VarKind, decodeProgram, loadInferenceModel, optimizeProgram, type OpDesc, type ProgramDesc, type VarDesc } from '../../src/static';
+import { attr } from '../../src/static/passes/graph';
 import { PROGRAM_ONLY, programOnly, prng, syntheticParams } from './helpers';
 
 let dir: string;
@@ -203,6 +204,27 @@ describe('fully connected inference passes', () => {
     });
     expect(fused.steps).toBe(plain.steps - 2);
     fused.outs.forEach((o, i) => expect(relError(o, plain.outs[i]!)).toBeLessThan(2e-6));
+  });
+
+  it('simplify_with_basic_ops_pass keeps a dropout whose output or input is written again', () => {
+    const op = (type: string, x: string, out: string, attrs: OpDesc['attrs'] = {}): OpDesc => ({ type, inputs: { X: [x] }, outputs: { Out: [out] }, attrs });
+    const drop = (x: string, out: string): OpDesc => op('dropout', x, out, { is_test: attr.bool(true), dropout_implementation: attr.str('upscale_in_train') });
+    const run = (ops: OpDesc[]): string[] => {
+      const vars = new Map(['a', 'b', 'c', 'd'].map((name): [string, VarDesc] => [name, { name, kind: VarKind.LOD_TENSOR, dims: [2], lodLevel: 0, persistable: false, needCheckFeed: false }]));
+      const program: ProgramDesc = { blocks: [{ idx: 0, parentIdx: -1, vars, ops, forwardBlockIdx: -1 }], opVersions: {} };
+      return optimizeProgram(program, new Map()).program.blocks[0]!.ops.map((o) => `${o.type}(${o.inputs.X}) -> ${o.outputs.Out}`);
+    };
+    // Removed: its reader reads its input.
+    expect(run([drop('a', 'b'), op('relu', 'b', 'c')])).toEqual(['relu(a) -> c']);
+    // Output written again later: readers of the two values must not merge.
+    expect(run([drop('a', 'b'), op('relu', 'b', 'c'), op('tanh', 'c', 'b'), op('relu', 'b', 'd')])).toEqual([
+      'dropout(a) -> b',
+      'relu(b) -> c',
+      'tanh(c) -> b',
+      'relu(b) -> d',
+    ]);
+    // Input written again before the output's last reader.
+    expect(run([drop('a', 'b'), op('tanh', 'c', 'a'), op('relu', 'b', 'd')])).toEqual(['dropout(a) -> b', 'tanh(c) -> a', 'relu(b) -> d']);
   });
 
   it('a fused program trains: the fc gradient is the unfused layers\'', () => {

@@ -4,7 +4,8 @@
  * read its input; with "downgrade_in_infer" it is a scale by 1 − dropout_prob.
  *
  * A dropout whose output is fetched keeps its op (the output's name is the predictor's), as does
- * one whose Mask is read or whose input is written again before its output's last reader.
+ * one whose Mask is read, whose output is written again later, or whose input is written again
+ * before its output's last reader.
  */
 import { attr, attrOf, slot, type Graph } from './graph';
 
@@ -17,10 +18,12 @@ export function simplifyDropout(g: Graph): number {
     const mask = slot(op.outputs, 'Mask');
     if (x === undefined || out === undefined || (mask !== undefined && g.readersOf(mask).length > 0)) continue;
     const readers = g.readersOf(out);
-    if (readers.some((r) => r.type === 'fetch')) continue;
+    const at = g.indexOf(op);
+    // Another write of Out later would make "every reader of Out" span two values.
+    if (readers.some((r) => r.type === 'fetch') || g.touchedBetween(at, g.ops.length, [out], true)) continue;
     if (attrOf(op, 'dropout_implementation', 'downgrade_in_infer') === 'upscale_in_train') {
       const lastAt = readers.length ? g.indexOf(readers[readers.length - 1]!) : -1;
-      if (lastAt >= 0 && g.touchedBetween(g.indexOf(op), lastAt, [x], true)) continue;
+      if (lastAt >= 0 && g.touchedBetween(at, lastAt, [x], true)) continue;
       for (const r of readers) for (const names of Object.values(r.inputs)) names.forEach((v, i) => v === out && (names[i] = x));
       g.remove(op);
     } else {
