@@ -34,6 +34,7 @@ export {
   type TensorMeta,
   type SlotMap,
 } from './kernels/registry';
+export * as plans from './kernels/plans';
 export { OpError } from './utils/errors';
 export { Parameter, type Regularizer } from './tensor/parameter';
 export * from './ops/creation';

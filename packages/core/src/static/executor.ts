@@ -537,9 +537,17 @@ export class ProgramExecutor {
     }
     let attrs: Record<string, AttrValue> = st.attrs;
     let outs: SlotMap<Tensor>;
+    let outer: string | undefined;
     try {
+      if (st.tensorAttrs.length) attrs = this.resolveTensorAttrs(st, ins, attrs);
+      // An op left without tensor inputs (fill_constant, its shape tensors read into attributes)
+      // runs on the engine's default device: make that the program's device for the call, so its
+      // output lands beside the tensors it meets later.
+      if (engine.getDevice() !== this.device && !Object.values(ins).some((v) => v !== undefined)) {
+        outer = engine.getDevice();
+        engine.setDevice(this.device);
+      }
       if (st.tensorAttrs.length) {
-        attrs = this.resolveTensorAttrs(st, ins, attrs);
         outs = engine.runOp(st.type, ins, attrs);
       } else {
         // Checks and shape inference depend only on the inputs' shapes, dtypes and device: a run
@@ -560,6 +568,8 @@ export class ProgramExecutor {
         `${this.file}: ${this.where(st.index, st.type)} failed (inputs ${args || 'none'}): ${(e as Error)?.message ?? String(e)}`,
         e,
       );
+    } finally {
+      if (outer !== undefined) engine.setDevice(outer);
     }
     const bound = new Set<Tensor>();
     for (const b of st.outputs) {

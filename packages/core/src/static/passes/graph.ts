@@ -124,7 +124,9 @@ export class Graph {
   addParam(base: string, data: Float32Array, dims: number[]): string {
     let name = `${base}@fused`;
     for (let k = 1; this.vars.has(name) || this.params.has(name); k++) name = `${base}@fused_${k}`;
-    const t = engine.keep(engine.fromArray(data, dims, 'float32'));
+    // Beside the model's other parameters (on the Predictor's device), not on the default one.
+    const like = this.params.get(base) ?? this.params.values().next().value;
+    const t = engine.keep(engine.fromArray(data, dims, 'float32', like?.device));
     t.name = name;
     this.params.set(name, t);
     this.vars.set(name, { name, kind: VarKind.LOD_TENSOR, dataType: VarKind.FP32, dims, lodLevel: 0, persistable: true, needCheckFeed: false });
