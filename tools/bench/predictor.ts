@@ -21,7 +21,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as oar from '@oar/core';
-import { ResNet50 } from './models/resnet50';
+import { benchInput as input, realisticNorms, ResNet50 } from './models/resnet50';
 import { loadOrt, ORT_VERSION, relError } from './ort';
 
 const argv = process.argv.slice(2);
@@ -39,26 +39,6 @@ const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(
 const now = (): number => performance.now();
 
 // ---- the model -----------------------------------------------------------------------------
-
-/** Batch-norm statistics and scales of a trained network's magnitude, so activations stay bounded. */
-function realisticNorms(model: oar.nn.Layer): void {
-  oar.engine.noGrad(() => {
-    for (const l of model.sublayers()) {
-      if (!(l instanceof oar.nn.BatchNorm2D)) continue;
-      const c = l._mean.shape[0]!;
-      oar.engine.assignInPlace(l._mean, oar.uniform([c], { min: -0.2, max: 0.2 }));
-      oar.engine.assignInPlace(l._variance, oar.uniform([c], { min: 0.5, max: 2 }));
-      oar.engine.assignInPlace(l.weight!, oar.uniform([c], { min: 0.1, max: 0.4 }));
-      oar.engine.assignInPlace(l.bias!, oar.uniform([c], { min: -0.1, max: 0.1 }));
-    }
-  });
-}
-
-function input(batch: number): Float32Array {
-  const x = new Float32Array(batch * 3 * 224 * 224);
-  for (let i = 0; i < x.length; i++) x[i] = Math.sin(i * 0.0137) * 1.5;
-  return x;
-}
 
 function predictor(prefix: string, irOptim: boolean): oar.inference.Predictor {
   const c = new oar.inference.Config(prefix);

@@ -8,41 +8,15 @@ arrays). The weights go into the same network written in PyTorch (torch_resnet50
 torch.onnx exports (opset 13, batch left free); predictor.ts then checks that ONNX Runtime and
 Oar's Predictor agree on the outputs before timing either.
 """
-import pickle
 import sys
 
-import numpy as np
 import torch
 
-from torch_resnet50 import ResNet50
-
-# Paddle's batch-norm statistics and Linear layout against PyTorch's.
-RENAME = {'_mean': 'running_mean', '_variance': 'running_var'}
+from torch_resnet50 import ResNet50, load_paddle_state
 
 
 def main(state_path, out_path):
-    with open(state_path, 'rb') as f:
-        state = pickle.load(f)
-    model = ResNet50().eval()
-    want = model.state_dict()
-    got = {}
-    for name, value in state.items():
-        if name == 'StructuredToParameterName@@':  # Paddle's map from structured to parameter names
-            continue
-        head, _, leaf = name.rpartition('.')
-        key = head + '.' + RENAME.get(leaf, leaf)
-        if key not in want:
-            sys.exit('%s: %s has no counterpart %s in the PyTorch model' % (state_path, name, key))
-        arr = np.asarray(value, dtype=np.float32)
-        if key == 'fc.weight':
-            arr = arr.T  # Paddle's Linear weight is [in, out]
-        if tuple(arr.shape) != tuple(want[key].shape):
-            sys.exit('%s: %s has shape %s, PyTorch expects %s' % (state_path, name, arr.shape, tuple(want[key].shape)))
-        got[key] = torch.from_numpy(np.ascontiguousarray(arr))
-    missing = [k for k in want if k not in got and not k.endswith('num_batches_tracked')]
-    if missing:
-        sys.exit('%s: no values for %s' % (state_path, ', '.join(missing[:5])))
-    model.load_state_dict(got, strict=False)
+    model = load_paddle_state(ResNet50().eval(), state_path)
     torch.onnx.export(model, torch.zeros(1, 3, 224, 224), out_path, opset_version=13, input_names=['x'],
                       output_names=['logits'], dynamic_axes={'x': {0: 'n'}, 'logits': {0: 'n'}})
 

@@ -3,6 +3,10 @@
 The same network, with the same parameter names, as tools/bench/models/resnet50.ts builds with
 Oar's layers (PaddleClas's layout): the benchmarks run one beside the other.
 """
+import pickle
+import sys
+
+import numpy as np
 import torch
 import torch.nn as nn
 
@@ -62,3 +66,33 @@ class ResNet50(nn.Module):
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
         x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
         return self.fc(torch.flatten(self.avgpool(x), 1))
+
+
+# Paddle's batch-norm statistics against PyTorch's names.
+RENAME = {'_mean': 'running_mean', '_variance': 'running_var'}
+
+
+def load_paddle_state(model, state_path):
+    """Loads the model's weights from Oar's state dict (a Paddle .pdparams pickle of NumPy arrays)."""
+    with open(state_path, 'rb') as f:
+        state = pickle.load(f)
+    want = model.state_dict()
+    got = {}
+    for name, value in state.items():
+        if name == 'StructuredToParameterName@@':  # Paddle's map from structured to parameter names
+            continue
+        head, _, leaf = name.rpartition('.')
+        key = head + '.' + RENAME.get(leaf, leaf)
+        if key not in want:
+            sys.exit('%s: %s has no counterpart %s in the PyTorch model' % (state_path, name, key))
+        arr = np.asarray(value, dtype=np.float32)
+        if key == 'fc.weight':
+            arr = arr.T  # Paddle's Linear weight is [in, out]
+        if tuple(arr.shape) != tuple(want[key].shape):
+            sys.exit('%s: %s has shape %s, PyTorch expects %s' % (state_path, name, arr.shape, tuple(want[key].shape)))
+        got[key] = torch.from_numpy(np.ascontiguousarray(arr))
+    missing = [k for k in want if k not in got and not k.endswith('num_batches_tracked')]
+    if missing:
+        sys.exit('%s: no values for %s' % (state_path, ', '.join(missing[:5])))
+    model.load_state_dict(got, strict=False)
+    return model

@@ -3,9 +3,11 @@
  * side effect, so tests and CLIs decide when the driver is touched.
  */
 import { engine, type Backend, type BackendFactory } from '@oar/core';
-import { loadCudaDriver, type CudaDriver } from './ffi/cuda';
+import { CU_DEVICE_ATTRIBUTE, loadCudaDriver, type CudaDriver } from './ffi/cuda';
 import { formatCudaVersion, isAvailable, type Availability } from './runtime/available';
 import { selectDevice } from './runtime/devices';
+import { registerXpuKernels } from './kernels';
+import { Compute } from './runtime/compute';
 import { XpuBackend } from './runtime/xpu-backend';
 
 /** @internal What registration touches, injectable so tests run without a driver. */
@@ -23,8 +25,11 @@ function cudaFactory(cu: CudaDriver, log: (line: string) => void): BackendFactor
     const ctx = cu.primaryCtxRetain(dev);
     cu.ctxSetCurrent(ctx);
     const gib = (cu.deviceTotalMem(dev) / 2 ** 30).toFixed(1);
-    log(`${sel.device} = ${cu.deviceName(dev)} (${gib} GiB, driver ordinal ${sel.ordinal}), CUDA ${formatCudaVersion(cu.driverVersion())}`);
-    return new XpuBackend(sel.device, cu, ctx);
+    const major = cu.deviceAttribute(CU_DEVICE_ATTRIBUTE.COMPUTE_CAPABILITY_MAJOR, dev);
+    const minor = cu.deviceAttribute(CU_DEVICE_ATTRIBUTE.COMPUTE_CAPABILITY_MINOR, dev);
+    log(`${sel.device} = ${cu.deviceName(dev)} (${gib} GiB, sm_${major}${minor}, driver ordinal ${sel.ordinal}), CUDA ${formatCudaVersion(cu.driverVersion())}`);
+    const compute = new Compute(require('koffi'), cu, ctx, `sm_${major}${minor}`);
+    return new XpuBackend(sel.device, cu, ctx, compute);
   };
 }
 
@@ -47,4 +52,5 @@ export function registerXpuBackend(deps: RegisterDeps = defaultDeps): void {
   const a = deps.check();
   if (!a.ok) throw new Error(`xpu is not available: ${a.reason ?? 'unknown reason'}`);
   deps.register('xpu', deps.factory());
+  registerXpuKernels();
 }

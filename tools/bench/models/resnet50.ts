@@ -5,7 +5,7 @@
  * each stage), global average pool and a 2048 → 1000 fully connected layer. 25,557,032
  * parameters, the same count as torchvision's resnet50 and tools/bench/torch_cpu.py's model.
  */
-import { add, flatten, nn, relu, type Tensor } from '@oar/core';
+import { add, engine, flatten, nn, relu, uniform, type Tensor } from '@oar/core';
 
 function conv(cin: number, cout: number, k: number, stride = 1): nn.Conv2D {
   return new nn.Conv2D(cin, cout, k, { stride, padding: (k - 1) / 2, biasAttr: false });
@@ -87,4 +87,25 @@ export class ResNet50 extends nn.Layer {
  */
 export function countParams(model: nn.Layer): number {
   return model.parameters().reduce((s, p) => s + (p.trainable ? p.size : 0), 0);
+}
+
+/** Batch-norm statistics and scales of a trained network's magnitude, so activations stay bounded. */
+export function realisticNorms(model: nn.Layer): void {
+  engine.noGrad(() => {
+    for (const l of model.sublayers()) {
+      if (!(l instanceof nn.BatchNorm2D)) continue;
+      const c = l._mean.shape[0]!;
+      engine.assignInPlace(l._mean, uniform([c], { min: -0.2, max: 0.2 }));
+      engine.assignInPlace(l._variance, uniform([c], { min: 0.5, max: 2 }));
+      engine.assignInPlace(l.weight!, uniform([c], { min: 0.1, max: 0.4 }));
+      engine.assignInPlace(l.bias!, uniform([c], { min: -0.1, max: 0.1 }));
+    }
+  });
+}
+
+/** The benchmarks' deterministic input batch (values in [-1.5, 1.5]). */
+export function benchInput(batch: number): Float32Array {
+  const x = new Float32Array(batch * 3 * 224 * 224);
+  for (let i = 0; i < x.length; i++) x[i] = Math.sin(i * 0.0137) * 1.5;
+  return x;
 }

@@ -43,6 +43,9 @@ export interface CudaDriver {
   tryMemAlloc(bytes: number): bigint | null;
   memFree(ptr: bigint): void;
   memsetD8(dst: bigint, value: number, bytes: number): void;
+  /** Fills `count` 32-bit words with the bit pattern `value`. */
+  memsetD32(dst: bigint, value: number, count: number): void;
+  memcpyDtoD(dst: bigint, src: bigint, bytes: number): void;
   /** Waits for all work in the current context. */
   ctxSynchronize(): void;
   memcpyHtoD(dst: bigint, src: ArrayBufferView, bytes: number): void;
@@ -81,6 +84,8 @@ const SIGNATURES = {
   cuMemAlloc_v2: 'int cuMemAlloc_v2(_Out_ uint64_t *dptr, size_t bytes)',
   cuMemFree_v2: 'int cuMemFree_v2(uint64_t dptr)',
   cuMemsetD8_v2: 'int cuMemsetD8_v2(uint64_t dst, uint8_t value, size_t count)',
+  cuMemsetD32_v2: 'int cuMemsetD32_v2(uint64_t dst, uint32_t value, size_t count)',
+  cuMemcpyDtoD_v2: 'int cuMemcpyDtoD_v2(uint64_t dst, uint64_t src, size_t bytes)',
   cuCtxSynchronize: 'int cuCtxSynchronize()',
   cuMemcpyHtoD_v2: 'int cuMemcpyHtoD_v2(uint64_t dst, const void *src, size_t bytes)',
   cuMemcpyDtoH_v2: 'int cuMemcpyDtoH_v2(_Out_ void *dst, uint64_t src, size_t bytes)',
@@ -162,6 +167,8 @@ function wrap(koffi: typeof Koffi, raw: Raw, library: Candidate): CudaDriver {
     },
     memFree: (ptr) => check('cuMemFree_v2', raw.cuMemFree_v2(ptr)),
     memsetD8: (dst, value, bytes) => check('cuMemsetD8_v2', raw.cuMemsetD8_v2(dst, value, bytes)),
+    memsetD32: (dst, value, count) => check('cuMemsetD32_v2', raw.cuMemsetD32_v2(dst, value >>> 0, count)),
+    memcpyDtoD: (dst, src, bytes) => check('cuMemcpyDtoD_v2', raw.cuMemcpyDtoD_v2(dst, src, bytes)),
     ctxSynchronize: () => check('cuCtxSynchronize', raw.cuCtxSynchronize()),
     memcpyHtoD: (dst, src, bytes) => check('cuMemcpyHtoD_v2', raw.cuMemcpyHtoD_v2(dst, src, bytes)),
     memcpyDtoH: (dst, src, bytes) => check('cuMemcpyDtoH_v2', raw.cuMemcpyDtoH_v2(dst, src, bytes)),

@@ -1,15 +1,15 @@
 /**
  * The core engine's Backend for one `xpu:N` device: buffers are blocks of the caching allocator on
- * that device, filled and read with synchronous driver copies. It holds memory only; no kernel is
- * registered for `xpu` yet, so an operator on an xpu tensor fails in the engine with "no kernel for
- * operator ... on backend xpu".
+ * that device, filled and read with synchronous driver copies. The kernels (src/kernels) reach the
+ * device's libraries and compiled modules through `compute`.
  *
  * The driver is injected (the CUDA driver in production, an in-memory fake in the unit tests), so the
- * buffer bookkeeping is tested without a GPU; the CUDA path itself is unverified until run on one.
+ * buffer bookkeeping is tested without a GPU; the CUDA path runs in the device tests (test/device).
  */
 import { allocArray, dtypeBytes, type Backend, type DType, type TypedArray } from '@oar/core';
 import type { CudaDriver, Handle } from '../ffi/cuda';
 import { CachingAllocator, type DeviceMemory } from './allocator';
+import type { Compute } from './compute';
 
 /** The driver calls a device's buffers need. */
 export type MemoryDriver = Pick<CudaDriver, 'ctxSetCurrent' | 'ctxSynchronize' | 'tryMemAlloc' | 'memFree' | 'memsetD8' | 'memcpyHtoD' | 'memcpyDtoH'>;
@@ -34,12 +34,27 @@ export class XpuBackend implements Backend {
     readonly device: string,
     private readonly cu: MemoryDriver,
     private readonly ctx: Handle,
+    private readonly _compute?: Compute,
   ) {
     const memory: DeviceMemory = {
       alloc: (bytes) => this.cu.tryMemAlloc(bytes),
       free: (ptr) => this.cu.memFree(ptr),
     };
     this.allocator = new CachingAllocator(memory, device);
+  }
+
+  /** The device's kernel launcher and libraries; absent for a memory-only backend (tests). */
+  compute(): Compute {
+    if (!this._compute) throw new Error(`${this.device}: this backend holds memory only and runs no kernels`);
+    this._compute.current();
+    return this._compute;
+  }
+
+  /** A buffer of `numel` elements with undefined contents, for kernels that write every element. */
+  empty(dtype: DType, numel: number): XpuBuffer {
+    const bytes = numel * dtypeBytes(dtype);
+    this.current();
+    return { ptr: this.allocator.alloc(bytes), bytes };
   }
 
   private current(): MemoryDriver {

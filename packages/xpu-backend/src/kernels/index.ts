@@ -1,0 +1,44 @@
+/** The xpu kernel table, by family, registered with the core engine under Paddle's operator names. */
+import { registerKernel, type KernelFn } from '@oar/core';
+import { kernels as activation } from './activation';
+import { kernels as conv } from './conv';
+import { kernels as creation } from './creation';
+import { kernels as elementwise } from './elementwise';
+import { kernels as matmul } from './matmul';
+import { kernels as norm } from './norm';
+import { kernels as pool } from './pool';
+import { kernels as shape } from './shape';
+import { kernels as softmax } from './softmax';
+import type { Backend } from './common';
+import { cudaSource as activationSource } from './activation';
+import { cudaSource as elementwiseSource } from './elementwise';
+import { cudaSource as epilogueSource } from './epilogue';
+import { cudaSource as normSource } from './norm';
+import { cudaSource as poolSource } from './pool';
+import { cudaSource as softmaxSource } from './softmax';
+
+/** Every CUDA source the kernels compile, by family, for an element type ('float', 'double', ...). */
+export const CUDA_SOURCES: Record<string, (t: string) => string> = {
+  activation: activationSource,
+  elementwise: elementwiseSource,
+  epilogue: epilogueSource,
+  norm: normSource,
+  pool: poolSource,
+  softmax: softmaxSource,
+};
+
+export const XPU_KERNELS: Record<string, KernelFn<Backend>> = {
+  ...activation,
+  ...conv,
+  ...creation,
+  ...elementwise,
+  ...matmul,
+  ...norm,
+  ...pool,
+  ...shape,
+  ...softmax,
+};
+
+export function registerXpuKernels(): void {
+  for (const [type, fn] of Object.entries(XPU_KERNELS)) registerKernel('xpu', type, fn);
+}
