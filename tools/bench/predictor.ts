@@ -21,7 +21,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as oar from '@oar/core';
-import { benchInput as input, realisticNorms, ResNet50 } from './models/resnet50';
+import { benchInput as input, predictBatch as runOar, saveBenchModel } from './models/resnet50';
 import { loadOrt, ORT_VERSION, relError } from './ort';
 
 const argv = process.argv.slice(2);
@@ -47,23 +47,10 @@ function predictor(prefix: string, irOptim: boolean): oar.inference.Predictor {
   return oar.inference.createPredictor(c);
 }
 
-function runOar(p: oar.inference.Predictor, x: Float32Array, batch: number): Float32Array {
-  const h = p.getInputHandle(p.getInputNames()[0]!);
-  h.reshape([batch, 3, 224, 224]);
-  h.copyFromCpu(x);
-  p.run();
-  return p.getOutputHandle(p.getOutputNames()[0]!).copyToCpu() as Float32Array;
-}
-
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'oar-bench-predictor-'));
   try {
-    oar.seed(0);
-    const model = new ResNet50();
-    realisticNorms(model);
-    model.eval();
-    const prefix = path.join(dir, 'resnet50');
-    oar.jit.save(model, prefix, [new oar.InputSpec([-1, 3, 224, 224], 'float32', 'x')]);
+    const { model, prefix } = saveBenchModel(dir);
     const onnxFile = path.join(dir, 'resnet50.onnx');
     if (withOrt) {
       oar.io.saveStateDict(model.stateDict(), path.join(dir, 'state.pdparams'));

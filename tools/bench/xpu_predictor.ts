@@ -16,7 +16,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as oar from '@oar/core';
 import { isAvailable, registerXpuBackend } from '@oar/xpu-backend';
-import { benchInput, realisticNorms, ResNet50 } from './models/resnet50';
+import { benchInput, predictBatch as runOar, saveBenchModel } from './models/resnet50';
 import { relError } from './ort';
 
 const argv = process.argv.slice(2);
@@ -29,26 +29,13 @@ const SCRIPTS = process.env.OAR_BENCH_SCRIPTS ?? path.resolve(__dirname.includes
 const BATCHES = [1, 8];
 const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
 
-function runOar(p: oar.inference.Predictor, x: Float32Array, batch: number): Float32Array {
-  const h = p.getInputHandle(p.getInputNames()[0]!);
-  h.reshape([batch, 3, 224, 224]);
-  h.copyFromCpu(x);
-  p.run();
-  return p.getOutputHandle(p.getOutputNames()[0]!).copyToCpu() as Float32Array;
-}
-
 function main(): void {
   const a = isAvailable();
   if (!a.ok) throw new Error(`no accelerator: ${a.reason}`);
   registerXpuBackend();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'oar-bench-xpu-'));
   try {
-    oar.seed(0);
-    const model = new ResNet50();
-    realisticNorms(model);
-    model.eval();
-    const prefix = path.join(dir, 'resnet50');
-    oar.jit.save(model, prefix, [new oar.InputSpec([-1, 3, 224, 224], 'float32', 'x')]);
+    const { model, prefix } = saveBenchModel(dir);
     oar.io.saveStateDict(model.stateDict(), path.join(dir, 'state.pdparams'));
     const xs = new Map(BATCHES.map((b) => [b, benchInput(b)]));
     for (const [b, x] of xs) writeFileSync(path.join(dir, `input_b${b}.bin`), x);

@@ -5,7 +5,8 @@
  * each stage), global average pool and a 2048 → 1000 fully connected layer. 25,557,032
  * parameters, the same count as torchvision's resnet50 and tools/bench/torch_cpu.py's model.
  */
-import { add, engine, flatten, nn, relu, uniform, type Tensor } from '@oar/core';
+import * as path from 'node:path';
+import { add, engine, flatten, InputSpec, jit, nn, relu, seed, uniform, type inference, type Tensor } from '@oar/core';
 
 function conv(cin: number, cout: number, k: number, stride = 1): nn.Conv2D {
   return new nn.Conv2D(cin, cout, k, { stride, padding: (k - 1) / 2, biasAttr: false });
@@ -108,4 +109,24 @@ export function benchInput(batch: number): Float32Array {
   const x = new Float32Array(batch * 3 * 224 * 224);
   for (let i = 0; i < x.length; i++) x[i] = Math.sin(i * 0.0137) * 1.5;
   return x;
+}
+
+/** One batch through a ResNet50 predictor: input copied in, logits copied out. */
+export function predictBatch(p: inference.Predictor, x: Float32Array, batch: number): Float32Array {
+  const h = p.getInputHandle(p.getInputNames()[0]!);
+  h.reshape([batch, 3, 224, 224]);
+  h.copyFromCpu(x);
+  p.run();
+  return p.getOutputHandle(p.getOutputNames()[0]!).copyToCpu() as Float32Array;
+}
+
+/** The benchmarks' model (seed 0, realistic batch norms, eval mode), saved by jit.save as `dir/resnet50`. */
+export function saveBenchModel(dir: string): { model: ResNet50; prefix: string } {
+  seed(0);
+  const model = new ResNet50();
+  realisticNorms(model);
+  model.eval();
+  const prefix = path.join(dir, 'resnet50');
+  jit.save(model, prefix, [new InputSpec([-1, 3, 224, 224], 'float32', 'x')]);
+  return { model, prefix };
 }

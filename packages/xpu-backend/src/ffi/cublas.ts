@@ -4,6 +4,7 @@
  *
  * Verified on the GPU machine only (device tests under test/device); CI has no GPU.
  */
+import { LibraryStatusError } from './errors';
 import { declareLibrary } from './library';
 
 const SIGNATURES = {
@@ -24,16 +25,7 @@ const SIGNATURES = {
 /** cublasMath_t: DEFAULT keeps float32 exact (no TF32); TF32 lets tensor cores round inputs to 10 bits. */
 export const CUBLAS_MATH = { DEFAULT: 0, TF32: 3 } as const;
 
-export class CublasError extends Error {
-  constructor(
-    readonly call: string,
-    readonly status: number,
-    readonly statusName: string,
-  ) {
-    super(`${call} failed: ${statusName} (${status})`);
-    this.name = 'CublasError';
-  }
-}
+export class CublasError extends LibraryStatusError {}
 
 /** One column-major GEMM: C = alpha·op(A)·op(B) + beta·C, `batch` times with the given element strides. */
 export interface GemmCall {

@@ -5,6 +5,7 @@
  *
  * Verified on the GPU machine only (device tests under test/device); CI has no GPU.
  */
+import { LibraryStatusError } from './errors';
 import { declareLibrary } from './library';
 
 const SIGNATURES = {
@@ -41,16 +42,7 @@ export const CUDNN_ACTIVATION_RELU = 1;
 /** Size of cudnnConvolutionFwdAlgoPerf_t: algo, status, time, memory (size_t), determinism, mathType, reserved[3]. */
 export const FWD_ALGO_PERF_BYTES = 48;
 
-export class CudnnError extends Error {
-  constructor(
-    readonly call: string,
-    readonly status: number,
-    readonly statusName: string,
-  ) {
-    super(`${call} failed: ${statusName} (${status})`);
-    this.name = 'CudnnError';
-  }
-}
+export class CudnnError extends LibraryStatusError {}
 
 /** One algorithm as cudnnFind* measured it. */
 export interface AlgoPerf {

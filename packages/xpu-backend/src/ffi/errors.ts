@@ -85,3 +85,15 @@ export class NvrtcError extends Error {
     this.name = 'NvrtcError';
   }
 }
+
+/** A cuBLAS or cuDNN call that returned a status other than success, with the library's name for it. */
+export class LibraryStatusError extends Error {
+  constructor(
+    readonly call: string,
+    readonly status: number,
+    readonly statusName: string,
+  ) {
+    super(`${call} failed: ${statusName} (${status})`);
+    this.name = new.target.name;
+  }
+}
