@@ -115,6 +115,7 @@ function declare(lib: Koffi.LibraryHandle): Raw {
 }
 
 function wrap(koffi: typeof Koffi, raw: Raw, library: Candidate): CudaDriver {
+  let currentCtx: Handle | undefined;
   const errorName = (code: number): string => {
     const out: unknown[] = [null];
     try {
@@ -152,7 +153,13 @@ function wrap(koffi: typeof Koffi, raw: Raw, library: Candidate): CudaDriver {
     deviceTotalMem: (dev) => outInt('cuDeviceTotalMem_v2', dev),
     deviceAttribute: (attribute, dev) => outInt('cuDeviceGetAttribute', attribute, dev),
     primaryCtxRetain: (dev) => outHandle('cuDevicePrimaryCtxRetain', dev),
-    ctxSetCurrent: (ctx) => check('cuCtxSetCurrent', raw.cuCtxSetCurrent(ctx)),
+    // Every kernel and allocation makes its device current; only Oar sets contexts on this thread,
+    // so repeating the last one is skipped (a driver call per operator saved on the hot path).
+    ctxSetCurrent: (ctx) => {
+      if (ctx === currentCtx) return;
+      check('cuCtxSetCurrent', raw.cuCtxSetCurrent(ctx));
+      currentCtx = ctx;
+    },
     memAlloc: (bytes) => {
       const out: unknown[] = [0n];
       check('cuMemAlloc_v2', raw.cuMemAlloc_v2(out, bytes));
