@@ -18,10 +18,16 @@ static dim3_ blockIdx, threadIdx, blockDim, gridDim;
 #define __forceinline__ inline
 #define __shared__ static
 inline void __syncthreads() {}
+inline unsigned long long atomicCAS(unsigned long long* a, unsigned long long compare, unsigned long long v) { unsigned long long old = *a; if (old == compare) *a = v; return old; }
 `;
 
 const hasGxx = spawnSync('g++', ['--version']).status === 0;
-const TYPES: Record<string, string[]> = { elementwise: ['float', 'double', 'int', 'long long'] };
+const TYPES: Record<string, string[]> = {
+  elementwise: ['float', 'double', 'int', 'long long', 'unsigned char'],
+  indexing: ['float', 'double', 'int', 'long long'],
+  cast: ['(none)'],
+  manipulation: ['(none)'],
+};
 
 describe('CUDA kernel sources', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'oar-cuda-src-'));
@@ -30,7 +36,7 @@ describe('CUDA kernel sources', () => {
   for (const [family, source] of Object.entries(CUDA_SOURCES)) {
     for (const t of TYPES[family] ?? ['float', 'double']) {
       (hasGxx ? it : it.skip)(`${family} for ${t} is valid C++ under the host shim`, () => {
-        const file = path.join(dir, `${family}-${t.replace(' ', '_')}.cpp`);
+        const file = path.join(dir, `${family}-${t.replace(/\W/g, '_')}.cpp`);
         fs.writeFileSync(file, SHIM + source(t));
         const r = spawnSync('g++', ['-std=c++17', '-fsyntax-only', '-Wall', '-Wextra', '-Wno-unused-parameter', '-Werror', file], { encoding: 'utf8' });
         expect(r.stderr).toBe('');

@@ -1,9 +1,11 @@
 /**
  * Unary operators on xpu, one flat kernel each: the activations (relu, relu6, leaky_relu, sigmoid,
  * tanh, gelu, swish, silu, hard_swish, hard_sigmoid), the elementwise math (exp, log, sqrt, rsqrt,
- * abs, square) and scale. Each has its attributes as kernel arguments p and q.
+ * abs, square) and scale. Each has its attributes as kernel arguments p and q. dropout runs in its
+ * inference form: the identity (upscale_in_train; the output shares X's buffer) or a scale by the
+ * keep probability (downgrade_in_infer).
  */
-import { plans, type KernelFn, type Tensor, type TensorMeta } from '@oar/core';
+import { OpError, plans, type KernelFn, type Tensor, type TensorMeta } from '@oar/core';
 import { floatType, prelude, ptrOf, type Backend } from './common';
 
 interface Unary {
@@ -63,4 +65,18 @@ function unary(op: string, u: Unary): KernelFn<Backend> {
   };
 }
 
-export const kernels: Record<string, KernelFn<Backend>> = Object.fromEntries(Object.entries(UNARY).map(([op, u]) => [op, unary(op, u)]));
+const scaleKernel = unary('scale', UNARY.scale!);
+
+const dropout: KernelFn<Backend> = (inputs, ctx) => {
+  const x = inputs.X as Tensor;
+  if (!plans.boolAttr(ctx.attrs, 'is_test')) {
+    throw new OpError('dropout', 'on xpu only the inference form runs yet (is_test); training needs the CPU');
+  }
+  if (plans.strAttr(ctx.attrs, 'dropout_implementation') === 'upscale_in_train') return { Out: x._storage.buffer };
+  return scaleKernel(inputs, { ...ctx, attrs: { scale: 1 - plans.floatAttr(ctx.attrs, 'dropout_prob'), bias: 0, bias_after_scale: true } });
+};
+
+export const kernels: Record<string, KernelFn<Backend>> = {
+  ...Object.fromEntries(Object.entries(UNARY).map(([op, u]) => [op, unary(op, u)])),
+  dropout,
+};

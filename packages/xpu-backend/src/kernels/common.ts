@@ -28,8 +28,11 @@ export function cType(op: string, dtype: DType): string {
       return 'int';
     case 'int64':
       return 'long long';
+    case 'bool':
+    case 'uint8':
+      return 'unsigned char';
     default:
-      throw new OpError(op, `on xpu this operator takes float32, float64, int32 or int64, got ${dtype}`);
+      throw new OpError(op, `on xpu this operator takes float32, float64, int32, int64, uint8 or bool, got ${dtype}`);
   }
 }
 

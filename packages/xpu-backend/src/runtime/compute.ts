@@ -2,13 +2,15 @@
  * What the xpu kernels run with on one device: the launcher and compiled modules for our own CUDA
  * kernels, and cuBLAS / cuDNN handles. The libraries are opened on first use, so a program that
  * never convolves never loads cuDNN; a missing library fails the first operator that needs it,
- * with every place looked.
+ * with every place looked. Kernels that index with tensor values check them on the device
+ * (runtime/checks.ts).
  */
 import type * as Koffi from 'koffi';
 import { loadCublas, CUBLAS_MATH, type Cublas } from '../ffi/cublas';
 import type { CudaDriver, Handle } from '../ffi/cuda';
 import { loadCudnn, type Cudnn } from '../ffi/cudnn';
 import { loadNvrtc } from '../ffi/nvrtc';
+import { DeviceChecks } from './checks';
 import { Launcher } from './launcher';
 import { ModuleCache, type KernelModule } from './modules';
 
@@ -22,6 +24,8 @@ export function tf32Allowed(env: NodeJS.ProcessEnv = process.env): boolean {
 
 export class Compute {
   readonly launcher: Launcher;
+  /** Slots where kernels record bad index values, looked at when the host next waits. */
+  readonly checks: DeviceChecks;
   private modules?: ModuleCache;
   private blasHandle?: { lib: Cublas; handle: unknown };
   private dnnHandle?: { lib: Cudnn; handle: unknown };
@@ -35,6 +39,7 @@ export class Compute {
     readonly tf32 = tf32Allowed(),
   ) {
     this.launcher = new Launcher(koffi, cu);
+    this.checks = new DeviceChecks(cu, (bytes) => cu.memAlloc(bytes));
   }
 
   /** Makes this device's context current (several devices may share the thread). */

@@ -5,6 +5,8 @@
  *
  * The driver is injected (the CUDA driver in production, an in-memory fake in the unit tests), so the
  * buffer bookkeeping is tested without a GPU; the CUDA path runs in the device tests (test/device).
+ * Reads and synchronize are where the host waits for the device, so they also report what the
+ * kernels' data checks recorded (runtime/checks.ts).
  */
 import { allocArray, dtypeBytes, type Backend, type DType, type TypedArray } from '@oar/core';
 import type { CudaDriver, Handle } from '../ffi/cuda';
@@ -91,6 +93,7 @@ export class XpuBackend implements Backend {
     if (out.byteLength > b.bytes) throw new Error(`${this.device}: reading ${numel} ${dtype} (${out.byteLength} bytes) from a ${b.bytes}-byte buffer`);
     // cuMemcpyDtoH waits for work queued on the legacy default stream, which all launches use for now.
     if (out.byteLength > 0) this.current().memcpyDtoH(out, b.ptr, out.byteLength);
+    this._compute?.checks.verify();
     return out;
   }
 
@@ -100,6 +103,7 @@ export class XpuBackend implements Backend {
 
   synchronize(): void {
     this.current().ctxSynchronize();
+    this._compute?.checks.verify();
   }
 
   cachedBytes(): number {

@@ -9,12 +9,15 @@ export interface InputSpec {
   dtype?: DType;
   /** Value range: any (−2, 2), pos (0.1, 2.1) for logs and roots and variances. */
   range?: 'any' | 'pos';
+  /** Integers in [0, below), for index inputs (ignores range). */
+  below?: number;
 }
 
 export interface OpCase {
   name: string;
   op: string;
-  inputs: Record<string, InputSpec>;
+  /** A list for slots that take several tensors (concat, stack). */
+  inputs: Record<string, InputSpec | InputSpec[]>;
   attrs?: Record<string, AttrValue>;
   /** Output slots to compare (default: the op's first output). */
   compare?: string[];
@@ -34,6 +37,8 @@ const conv = (name: string, x: number[], f: number[], attrs: Record<string, Attr
   attrs: { strides: [1, 1], paddings: [0, 0], dilations: [1, 1], groups: 1, ...attrs },
   compare: ['Output'],
 });
+
+const ids = (shape: number[], below: number, dtype: DType = 'int64'): InputSpec => ({ shape, dtype, below });
 
 const pool = (name: string, x: number[], attrs: Record<string, AttrValue>): OpCase => ({ name: `pool2d ${name}`, op: 'pool2d', inputs: { X: { shape: x } }, attrs });
 
@@ -113,4 +118,44 @@ export const CASES: OpCase[] = [
   { name: 'assign', op: 'assign', inputs: { X: { shape: [3, 7] } } },
   { name: 'reshape2', op: 'reshape2', inputs: { X: { shape: [2, 3, 4] } }, attrs: { shape: [6, 4] } },
   { name: 'flatten_contiguous_range', op: 'flatten_contiguous_range', inputs: { X: { shape: [2, 3, 4, 5] } }, attrs: { start_axis: 1, stop_axis: 3 } },
+  // BERT and ERNIE inference programs
+  { name: 'lookup_table_v2 int64 padding', op: 'lookup_table_v2', inputs: { W: { shape: [11, 24] }, Ids: ids([2, 7], 11) }, attrs: { padding_idx: 3 } },
+  { name: 'lookup_table_v2 int32', op: 'lookup_table_v2', inputs: { W: { shape: [30, 768] }, Ids: ids([8, 128], 30, 'int32') }, attrs: { padding_idx: -1 } },
+  { name: 'lookup_table [B, S, 1] ids', op: 'lookup_table', inputs: { W: { shape: [11, 8] }, Ids: ids([2, 5, 1], 11) }, attrs: { padding_idx: -1 } },
+  { name: 'gather axis 0', op: 'gather', inputs: { X: { shape: [9, 6] }, Index: ids([4], 9) }, attrs: { axis: 0 } },
+  { name: 'gather axis 1 int32', op: 'gather', inputs: { X: { shape: [3, 9, 5] }, Index: ids([7], 9, 'int32') }, attrs: { axis: 1 } },
+  { name: 'cumsum int64 axis 1', op: 'cumsum', inputs: { X: ids([4, 128], 2) }, attrs: { axis: 1 } },
+  { name: 'cumsum exclusive reverse', op: 'cumsum', inputs: { X: { shape: [3, 6, 5] } }, attrs: { axis: 1, exclusive: true, reverse: true } },
+  { name: 'cumsum flatten', op: 'cumsum', inputs: { X: { shape: [3, 7] } }, attrs: { flatten: true } },
+  {
+    name: 'layer_norm [B, S, H] axis 2',
+    op: 'layer_norm',
+    inputs: { X: { shape: [2, 5, 768] }, Scale: { shape: [768] }, Bias: { shape: [768] } },
+    attrs: { begin_norm_axis: 2, epsilon: 1e-12 },
+    compare: ['Y', 'Mean', 'Variance'],
+  },
+  { name: 'layer_norm no affine, short rows', op: 'layer_norm', inputs: { X: { shape: [6, 3, 4] } }, attrs: { begin_norm_axis: 1, epsilon: 1e-5 }, compare: ['Y', 'Mean', 'Variance'] },
+  { name: 'layer_norm float64', op: 'layer_norm', inputs: { X: { shape: [4, 300], dtype: 'float64' }, Scale: { shape: [300], dtype: 'float64' } }, attrs: { begin_norm_axis: 1 }, compare: ['Y', 'Variance'] },
+  { name: 'transpose2 heads', op: 'transpose2', inputs: { X: { shape: [2, 5, 3, 4] } }, attrs: { axis: [0, 2, 1, 3] } },
+  { name: 'transpose int64 rank 3', op: 'transpose', inputs: { X: ids([3, 4, 5], 100) }, attrs: { axis: [2, 0, 1] } },
+  { name: 'slice [CLS]', op: 'slice', inputs: { Input: { shape: [2, 5, 8] } }, attrs: { axes: [1], starts: [0], ends: [1], decrease_axis: [1] } },
+  { name: 'slice negative start', op: 'slice', inputs: { Input: { shape: [4, 9, 3] } }, attrs: { axes: [0, 1], starts: [1, -4], ends: [3, 100] } },
+  { name: 'strided_slice backwards', op: 'strided_slice', inputs: { Input: { shape: [6, 10] } }, attrs: { axes: [1], starts: [8], ends: [1], strides: [-3] } },
+  { name: 'concat axis 1', op: 'concat', inputs: { X: [{ shape: [2, 3, 4] }, { shape: [2, 1, 4] }, { shape: [2, 5, 4] }] }, attrs: { axis: 1 } },
+  { name: 'split sections', op: 'split', inputs: { X: { shape: [4, 9, 2] } }, attrs: { axis: 1, sections: [2, 3, 4] }, compare: ['Out'] },
+  { name: 'split num int64', op: 'split', inputs: { X: ids([6, 4], 50) }, attrs: { axis: 0, num: 3 }, compare: ['Out'] },
+  { name: 'stack axis 1', op: 'stack', inputs: { X: [{ shape: [2, 5] }, { shape: [2, 5] }, { shape: [2, 5] }] }, attrs: { axis: 1 }, compare: ['Y'] },
+  { name: 'unstack axis 2', op: 'unstack', inputs: { X: { shape: [2, 3, 4] } }, attrs: { axis: 2, num: 4 }, compare: ['Y'] },
+  { name: 'cast float32 to int64', op: 'cast', inputs: { X: { shape: [50] } }, attrs: { in_dtype: 5, out_dtype: 3 } },
+  { name: 'cast int64 to float32', op: 'cast', inputs: { X: ids([50], 1000) }, attrs: { in_dtype: 3, out_dtype: 5 } },
+  { name: 'cast float32 to bool', op: 'cast', inputs: { X: ids([50], 2, 'float32') }, attrs: { in_dtype: 5, out_dtype: 0 } },
+  { name: 'cast bool to float32', op: 'cast', inputs: { X: ids([50], 2, 'bool') }, attrs: { in_dtype: 0, out_dtype: 5 } },
+  { name: 'fill_any_like float32', op: 'fill_any_like', inputs: { X: { shape: [3, 4] } }, attrs: { value: 1.5, dtype: -1 } },
+  { name: 'fill_any_like int64', op: 'fill_any_like', inputs: { X: { shape: [3, 4] } }, attrs: { value: 1, dtype: 3 } },
+  { name: 'equal int64 scalar', op: 'equal', inputs: { X: ids([4, 16], 3), Y: ids([1], 3) } },
+  { name: 'less_than float32', op: 'less_than', inputs: { X: { shape: [4, 16] }, Y: { shape: [16] } } },
+  { name: 'logical_and bool', op: 'logical_and', inputs: { X: ids([30], 2, 'bool'), Y: ids([30], 2, 'bool') } },
+  { name: 'logical_not bool', op: 'logical_not', inputs: { X: ids([30], 2, 'bool') } },
+  { name: 'dropout downgrade_in_infer', op: 'dropout', inputs: { X: { shape: [40] } }, attrs: { dropout_prob: 0.1, is_test: true, dropout_implementation: 'downgrade_in_infer' } },
+  { name: 'dropout upscale_in_train', op: 'dropout', inputs: { X: { shape: [40] } }, attrs: { dropout_prob: 0.1, is_test: true, dropout_implementation: 'upscale_in_train' } },
 ];

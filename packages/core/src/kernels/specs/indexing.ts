@@ -12,7 +12,7 @@ import type { Attrs, GradContext, OpSpec, SlotMap, TensorMeta } from '../registr
 import { reshape, sumToShape } from '../grad-utils';
 import { run1 } from '../../ops/run';
 import { dtypeToPaddle, isFloatDType, type DType } from '../../tensor/dtype';
-import { broadcastShapes, fmtShape, numel, shapesEqual, type Shape } from '../../tensor/shape';
+import { broadcastShapes, fmtShape, numel, shapesEqual, stridesOf, type Shape } from '../../tensor/shape';
 import type { Tensor } from '../../tensor/tensor';
 import { OpError } from '../../utils/errors';
 import { boolAttr, intAttr, intsAttr, maybe, one, requireDType, requireSameDType, strAttr } from './common';
@@ -44,6 +44,18 @@ export function indexListLength(op: string, slot: string, m: TensorMeta): number
   if (s.length === 1) return s[0]!;
   if (s.length === 2 && s[1] === 1) return s[0]!;
   throw new OpError(op, `input ${slot} must be 1-D (or [N, 1]), got shape ${fmtShape(s)}`);
+}
+
+/** `[i, j, ...]`: the multi-index of flat position `i` in `shape`. */
+function posOf(i: number, shape: Shape): string {
+  if (shape.length <= 1) return `[${i}]`;
+  const st = stridesOf(shape);
+  return `[${st.map((s, d) => Math.floor(i / s) % shape[d]!).join(', ')}]`;
+}
+
+/** The error for an index value outside [0, size), naming the slot and the value's position. */
+export function outOfRange(op: string, slot: string, shape: Shape, i: number, value: number, size: number, what: string): OpError {
+  return new OpError(op, `input ${slot}${posOf(i, shape)} = ${value} is out of range for ${what} of size ${size} (valid: [0, ${size}))`);
 }
 
 /** Shape [p, n, q] of x around `axis`: product before, extent, product after. */

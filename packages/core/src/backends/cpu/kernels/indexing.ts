@@ -1,6 +1,6 @@
 import { Dynamic, type KernelFn, type TensorMeta } from '../../../kernels/registry';
 import { boolAttr, intAttr, intsAttr } from '../../../kernels/specs/common';
-import { maskedShape, normAxisAttr, putReduce, splitAround } from '../../../kernels/specs/indexing';
+import { maskedShape, normAxisAttr, outOfRange, putReduce, splitAround } from '../../../kernels/specs/indexing';
 import { allocArray, floatToBf16, floatToHalf, type DType, type NumericArray, type TypedArray } from '../../../tensor/dtype';
 import { broadcastStrides, fmtShape, numel, shapesEqual, stridesOf, type Shape } from '../../../tensor/shape';
 import type { Tensor } from '../../../tensor/tensor';
@@ -41,17 +41,6 @@ function int64Writer(out: BigInt64Array): (i: number, v: number) => void {
   return (i, v) => {
     out[i] = BigInt(v);
   };
-}
-
-/** `[i, j, ...]`: the multi-index of flat position `i` in `shape`. */
-function posOf(i: number, shape: Shape): string {
-  if (shape.length <= 1) return `[${i}]`;
-  const st = stridesOf(shape);
-  return `[${st.map((s, d) => Math.floor(i / s) % shape[d]!).join(', ')}]`;
-}
-
-function outOfRange(op: string, slot: string, shape: Shape, i: number, value: number, size: number, what: string): OpError {
-  return new OpError(op, `input ${slot}${posOf(i, shape)} = ${value} is out of range for ${what} of size ${size} (valid: [0, ${size}))`);
 }
 
 /** The index values of `t` as numbers, each checked to lie in [0, size). */
