@@ -62,7 +62,7 @@ class Reference(nn.Module):
         self.pooler = nn.Linear(h, h)
 
     def forward(self, ids, types, mask, zero_pad_id=None):
-        positions = torch.arange(ids.shape[1]).unsqueeze(0).expand_as(ids)
+        positions = torch.arange(ids.shape[1], device=ids.device).unsqueeze(0).expand_as(ids)
         words = self.word(ids)
         if zero_pad_id is not None:
             words = words * (ids != zero_pad_id).unsqueeze(-1).to(words.dtype)
