@@ -1,6 +1,7 @@
 /** The xpu kernel table, by family, registered with the core engine under Paddle's operator names. */
 import { registerKernel, type KernelFn } from '@oar/core';
 import { kernels as activation } from './activation';
+import { kernels as compat } from './compat';
 import { kernels as conv } from './conv';
 import { kernels as creation } from './creation';
 import { kernels as elementwise } from './elementwise';
@@ -13,6 +14,7 @@ import { kernels as shape } from './shape';
 import { kernels as softmax } from './softmax';
 import type { Backend } from './common';
 import { cudaSource as activationSource } from './activation';
+import { cudaSource as compatSource } from './compat';
 import { cudaSource as castSource } from './creation';
 import { cudaSource as elementwiseSource } from './elementwise';
 import { cudaSource as epilogueSource } from './epilogue';
@@ -26,6 +28,7 @@ import { cudaSource as softmaxSource } from './softmax';
 export const CUDA_SOURCES: Record<string, (t: string) => string> = {
   activation: activationSource,
   cast: castSource,
+  compat: compatSource,
   elementwise: elementwiseSource,
   epilogue: epilogueSource,
   indexing: indexingSource,
@@ -37,6 +40,7 @@ export const CUDA_SOURCES: Record<string, (t: string) => string> = {
 
 export const XPU_KERNELS: Record<string, KernelFn<Backend>> = {
   ...activation,
+  ...compat,
   ...conv,
   ...creation,
   ...elementwise,

@@ -157,5 +157,19 @@ export const CASES: OpCase[] = [
   { name: 'logical_and bool', op: 'logical_and', inputs: { X: ids([30], 2, 'bool'), Y: ids([30], 2, 'bool') } },
   { name: 'logical_not bool', op: 'logical_not', inputs: { X: ids([30], 2, 'bool') } },
   { name: 'dropout downgrade_in_infer', op: 'dropout', inputs: { X: { shape: [40] } }, attrs: { dropout_prob: 0.1, is_test: true, dropout_implementation: 'downgrade_in_infer' } },
+  // older programs (core's static/compat-ops.ts)
+  { name: 'shape', op: 'shape', inputs: { Input: { shape: [2, 3, 5] } } },
+  { name: 'fill_constant_batch_size_like', op: 'fill_constant_batch_size_like', inputs: { Input: { shape: [6, 4] } }, attrs: { shape: [-1, 3], value: 2.5, dtype: 5 } },
+  { name: 'affine_channel NCHW', op: 'affine_channel', inputs: { X: { shape: [2, 6, 4, 5] }, Scale: { shape: [6] }, Bias: { shape: [6] } }, attrs: { data_layout: 'NCHW' } },
+  { name: 'lrn NCHW', op: 'lrn', inputs: { X: { shape: [2, 7, 5, 4] } }, attrs: { n: 5, k: 2, alpha: 1e-2, beta: 0.75 }, compare: ['Out', 'MidOut'] },
+  { name: 'lrn NHWC', op: 'lrn', inputs: { X: { shape: [2, 5, 4, 7] } }, attrs: { n: 3, k: 1, alpha: 1e-2, beta: 0.5, data_format: 'NHWC' }, compare: ['Out'] },
+  ...[0, 1].map((roundType) => ({
+    name: `fake_quantize_dequantize round_type ${roundType}`,
+    op: 'fake_quantize_dequantize_moving_average_abs_max',
+    inputs: { X: { shape: [300] }, InScale: { shape: [1], range: 'pos' as const } },
+    attrs: { is_test: true, bit_length: 8, round_type: roundType },
+  })),
+  { name: 'fake_quantize levels', op: 'fake_quantize_moving_average_abs_max', inputs: { X: { shape: [300] }, InScale: { shape: [1], range: 'pos' } }, attrs: { is_test: true, bit_length: 8 } },
+  { name: 'fake_dequantize_max_abs', op: 'fake_dequantize_max_abs', inputs: { X: { shape: [300] }, Scale: { shape: [1], range: 'pos' } }, attrs: { max_range: 127 } },
   { name: 'dropout upscale_in_train', op: 'dropout', inputs: { X: { shape: [40] } }, attrs: { dropout_prob: 0.1, is_test: true, dropout_implementation: 'upscale_in_train' } },
 ];
