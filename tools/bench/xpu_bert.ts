@@ -2,7 +2,7 @@
  * BERT-base and ERNIE 1.0 inference on the accelerator: Oar's Predictor on `xpu:0` beside PyTorch
  * eager on the same card, in the same run, with the same weights.
  *
- *   npx tsx tools/bench/xpu_bert.ts [--models bert-base-uncased,ernie-1.0] [--reps 30] [--out path.json]
+ *   npx tsx tools/bench/xpu_bert.ts [--models bert-base-uncased,ernie-1.0] [--reps 30] [--out path.json] [--profile]
  *   (on the GPU machine: bash .device/boot.sh node .device/bundle/xpu_bert.js)
  *
  * Each model is @oar/nlp's backbone with seeded random weights (PaddleNLP's initialization),
@@ -16,6 +16,10 @@
  * are compared too. Then each is timed host to host (ids copied in, both outputs copied out):
  * medians of --reps runs after 5 warm-up runs. PyTorch (tools/bench/torch_bert_cuda.py) also
  * reports its GPU-only time and its time with TF32; Oar computes in exact float32.
+ *
+ * --profile: also, for the IR-optimized Predictor at each batch size, the median time of run()
+ * alone (the host queueing the work; the device finishes it during the output copy) and one
+ * profiled run's device time per operator type (each operator waited for).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,6 +34,7 @@ const argv = process.argv.slice(2);
 const opt = (k: string, d: string): string => (argv.includes(k) ? argv[argv.indexOf(k) + 1]! : d);
 const models = opt('--models', 'bert-base-uncased,ernie-1.0').split(',');
 const reps = Number(opt('--reps', '30'));
+const withProfile = argv.includes('--profile');
 const out = path.resolve(opt('--out', path.join(process.env.OUT ?? path.join(__dirname, '../../output/bench'), 'xpu_bert.json')));
 const PYTHON = process.env.OAR_BENCH_PYTHON ?? 'python3';
 // The Python scripts beside this file (also when run from a bundle under .device/).
@@ -93,6 +98,7 @@ function predictor(prefix: string, device: 'cpu' | 'xpu', ir: boolean): oar.infe
 
 interface ModelResult {
   model: string;
+  profile?: Record<string, { runOnlyMs: number; ops: string }>;
   agreement: Record<string, number>;
   rows: Record<string, number | string>[];
   torch: { torch: string; device: string; rows: { tf32: boolean; batch: number; host_ms: number; gpu_ms: number }[] };
@@ -160,7 +166,38 @@ function benchModel(name: string, dir: string): ModelResult {
     rows.push(row);
     q.p.dispose();
   }
-  return { model: name, agreement, rows, torch };
+  return { model: name, agreement, rows, torch, ...(withProfile ? { profile: profileXpu(prefix, xs) } : {}) };
+}
+
+/** run() alone (host queueing time) and one profiled run's operator times, IR optimization on. */
+function profileXpu(prefix: string, xs: Map<number, Batch>): Record<string, { runOnlyMs: number; ops: string }> {
+  const result: Record<string, { runOnlyMs: number; ops: string }> = {};
+  for (const b of BATCHES) {
+    const p = predictor(prefix, 'xpu', true);
+    const times: number[] = [];
+    for (let i = 0; i < reps + 5; i++) {
+      const [ids, types] = p.getInputNames().map((n) => p.getInputHandle(n));
+      ids!.reshape([b, SEQ]);
+      ids!.copyFromCpu(xs.get(b)!.ids);
+      types!.reshape([b, SEQ]);
+      types!.copyFromCpu(xs.get(b)!.types);
+      const t = performance.now();
+      p.run();
+      if (i >= 5) times.push(performance.now() - t);
+      p.getOutputNames().map((n) => p.getOutputHandle(n).copyToCpu());
+    }
+    p.dispose();
+    const c = new oar.inference.Config(prefix);
+    c.enableXpu(0);
+    c.enableProfile();
+    const pp = oar.inference.createPredictor(c);
+    for (let i = 0; i < 3; i++) predict(pp, xs.get(b)!, b);
+    pp.executor.setProfiling(true);
+    predict(pp, xs.get(b)!, b);
+    result[`b${b}`] = { runOnlyMs: median(times), ops: pp.profileReport() };
+    pp.dispose();
+  }
+  return result;
 }
 
 function table(m: ModelResult): string[] {
@@ -182,6 +219,7 @@ function table(m: ModelResult): string[] {
       .join('; ')}`,
     `Predictor creation ${m.rows.map((q) => fmt(q.create_ms as number, 0)).join(' / ')} ms, first run ${m.rows.map((q) => fmt(q.first_run_ms as number, 0)).join(' / ')} ms`,
     '',
+    ...Object.entries(m.profile ?? {}).flatMap(([b, p]) => [`${b}: run() alone ${fmt(p.runOnlyMs)} ms (host queueing); one profiled run, each operator waited for:`, p.ops, '']),
   ];
 }
 

@@ -18,6 +18,7 @@ static dim3_ blockIdx, threadIdx, blockDim, gridDim;
 #define __forceinline__ inline
 #define __shared__ static
 inline void __syncthreads() {}
+template <class V> V __shfl_xor_sync(unsigned, V v, int) { return v; }
 inline unsigned long long atomicCAS(unsigned long long* a, unsigned long long compare, unsigned long long v) { unsigned long long old = *a; if (old == compare) *a = v; return old; }
 `;
 

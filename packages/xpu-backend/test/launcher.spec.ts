@@ -26,6 +26,11 @@ describe('kernel arguments', () => {
     expect(view.getFloat32(24, true)).toBe(1.5);
     expect(view.getFloat64(32, true)).toBe(Math.PI);
     expect([view.getInt32(40, true), view.getInt32(44, true)]).toEqual([4, -5]);
+    // int64 from a number, written as two halves: negative and beyond 32 bits.
+    for (const n of [-5, -(2 ** 40) - 7, 2 ** 52 + 1]) {
+      writeArgs(view, 'l', [n], [0]);
+      expect(view.getBigInt64(0, true)).toBe(BigInt(n));
+    }
   });
 
   it('hands cuLaunchKernel an array of pointers to each argument', () => {

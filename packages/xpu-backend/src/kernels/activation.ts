@@ -55,7 +55,7 @@ function unary(op: string, u: Unary): KernelFn<Backend> {
       throw new Error('scale on xpu: a ScaleTensor input is not supported yet; give the factor as the scale attribute');
     }
     const c = ctx.backend.compute();
-    const mod = c.module(`unary_${x.dtype}`, cudaSource(t));
+    const mod = c.module(`unary_${x.dtype}`, () => cudaSource(t));
     const [p, q] = u.params?.(ctx.attrs) ?? [op === 'relu6' ? 6 : 0, 0];
     const s = op === 'hard_swish' ? plans.floatAttr(ctx.attrs, 'scale') : 1;
     const out = ctx.backend.empty(m.dtype, x.size);

@@ -56,7 +56,7 @@ function fakeQuant(op: string, dequant: boolean): KernelFn<Backend> {
     const c = ctx.backend.compute();
     const bin = 2 ** (plans.intAttr(ctx.attrs, 'bit_length') - 1) - 1;
     const f = t === 'float' ? 'f' : 'd';
-    c.launcher.launch1d(c.module(`compat_${x.dtype}`, cudaSource(t)).fn('fake_quant'), x.size, `pppl${f}ii`, [
+    c.launcher.launch1d(c.module(`compat_${x.dtype}`, () => cudaSource(t)).fn('fake_quant'), x.size, `pppl${f}ii`, [
       ptrOf(x),
       ptrOf(scale),
       out.ptr,
@@ -91,7 +91,7 @@ export const kernels: Record<string, KernelFn<Backend>> = {
     if (scale.dtype !== x.dtype) throw new OpError('fake_dequantize_max_abs', `on xpu Scale must have X's dtype ${x.dtype}, got ${scale.dtype}`);
     const out = ctx.backend.empty(x.dtype, x.size);
     const c = ctx.backend.compute();
-    c.launcher.launch1d(c.module(`compat_${x.dtype}`, cudaSource(t)).fn('fake_dequant'), x.size, `pppl${t === 'float' ? 'f' : 'd'}`, [
+    c.launcher.launch1d(c.module(`compat_${x.dtype}`, () => cudaSource(t)).fn('fake_dequant'), x.size, `pppl${t === 'float' ? 'f' : 'd'}`, [
       ptrOf(x),
       ptrOf(scale),
       out.ptr,
@@ -109,7 +109,7 @@ export const kernels: Record<string, KernelFn<Backend>> = {
     const { channels, inner } = channelLayout('affine_channel', x, 'data_layout', ctx.attrs);
     const out = ctx.backend.empty(x.dtype, x.size);
     const c = ctx.backend.compute();
-    c.launcher.launch1d(c.module(`compat_${x.dtype}`, cudaSource(t)).fn('affine_channel'), x.size, 'pppplil', [
+    c.launcher.launch1d(c.module(`compat_${x.dtype}`, () => cudaSource(t)).fn('affine_channel'), x.size, 'pppplil', [
       ptrOf(x),
       ptrOf(inputs.Scale as Tensor),
       ptrOf(inputs.Bias as Tensor),
@@ -131,7 +131,7 @@ export const kernels: Record<string, KernelFn<Backend>> = {
     const mid = ctx.backend.empty(meta.dtype, x.size);
     const c = ctx.backend.compute();
     const f = t === 'float' ? 'f' : 'd';
-    c.launcher.launch1d(c.module(`compat_${x.dtype}`, cudaSource(t)).fn('lrn'), x.size, `ppplillli${f}${f}${f}`, [
+    c.launcher.launch1d(c.module(`compat_${x.dtype}`, () => cudaSource(t)).fn('lrn'), x.size, `ppplillli${f}${f}${f}`, [
       ptrOf(x),
       out.ptr,
       mid.ptr,

@@ -68,7 +68,7 @@ export const kernels: Record<string, KernelFn<Backend>> = {
     const out = ctx.backend.empty(to, x.size);
     if (x.size === 0) return { Out: out };
     const c = ctx.backend.compute();
-    c.launcher.launch1d(c.module('cast', cudaSource()).fn(`cast_${x.dtype}_${to}`), x.size, 'ppl', [ptrOf(x), out.ptr, x.size]);
+    c.launcher.launch1d(c.module('cast', () => cudaSource()).fn(`cast_${x.dtype}_${to}`), x.size, 'ppl', [ptrOf(x), out.ptr, x.size]);
     return { Out: out };
   },
 };

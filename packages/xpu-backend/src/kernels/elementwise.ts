@@ -2,7 +2,8 @@
  * elementwise_add/sub/mul/div/max/min/pow, the comparisons (equal, less_than, ...) and the logical
  * operators on xpu: Paddle's axis alignment, then numpy broadcasting. Equal shapes run a flat loop;
  * otherwise each output index is decoded into the two inputs' offsets with the broadcast strides
- * (0 along a broadcast dimension), up to rank 8. Comparisons and logical operators write bool
+ * (0 along a broadcast dimension), up to rank 8, in 32-bit arithmetic below 2^31 elements (64-bit
+ * division is several times slower on the GPU). Comparisons and logical operators write bool
  * (one byte, 0 or 1); the logical ones take any element type, nonzero being true.
  */
 import { OpError, plans, type KernelFn, type Tensor, type TensorMeta } from '@oar/core';
@@ -49,6 +50,13 @@ extern "C" __global__ void ${op}_bcast(const T* x, const T* y, ${o}* out, i64 n,
     for (int d = s.rank - 1; d >= 0; --d) { i64 c = r % s.dims[d]; r /= s.dims[d]; xo += c * s.xs[d]; yo += c * s.ys[d]; }
     T a = x[xo], b = y[yo]; out[i] = ${e};
   }
+}
+extern "C" __global__ void ${op}_bcast32(const T* x, const T* y, ${o}* out, unsigned n, Bcast s) {
+  for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += blockDim.x * gridDim.x) {
+    unsigned r = i, xo = 0, yo = 0;
+    for (int d = s.rank - 1; d >= 0; --d) { unsigned c = r % (unsigned)s.dims[d]; r /= (unsigned)s.dims[d]; xo += c * s.xs[d]; yo += c * s.ys[d]; }
+    T a = x[xo], b = y[yo]; out[i] = ${e};
+  }
 }`,
     )
     .join('\n');
@@ -76,7 +84,7 @@ function binary(op: string): KernelFn<Backend> {
     const t = cType(op, x.dtype);
     if (FLOAT_ONLY.has(op) && t !== 'float' && t !== 'double') throw new OpError(op, `on xpu this operator takes float32 or float64, got ${x.dtype}`);
     const c = ctx.backend.compute();
-    const mod = c.module(`elementwise_${x.dtype}`, cudaSource(t));
+    const mod = c.module(`elementwise_${x.dtype}`, () => cudaSource(t));
     const n = m.shape.reduce((a, b) => a * b, 1);
     const out = ctx.backend.empty(m.dtype, n);
     const same = x.size === n && y.size === n;
@@ -85,7 +93,8 @@ function binary(op: string): KernelFn<Backend> {
     } else {
       const [xa, ya] = plans.alignByAxis(op, x.shape, y.shape, plans.intAttr(ctx.attrs, 'axis'));
       const s = bcastStruct(op, m.shape, plans.broadcastStrides(xa, m.shape), plans.broadcastStrides(ya, m.shape));
-      c.launcher.launch1d(mod.fn(`${op}_bcast`), n, 'pppls', [ptrOf(x), ptrOf(y), out.ptr, n, s]);
+      if (n < 2 ** 31) c.launcher.launch1d(mod.fn(`${op}_bcast32`), n, 'pppis', [ptrOf(x), ptrOf(y), out.ptr, n, s]);
+      else c.launcher.launch1d(mod.fn(`${op}_bcast`), n, 'pppls', [ptrOf(x), ptrOf(y), out.ptr, n, s]);
     }
     return { Out: out };
   };
@@ -96,7 +105,7 @@ export const kernels: Record<string, KernelFn<Backend>> = {
   logical_not: (inputs, ctx) => {
     const x = inputs.X as Tensor;
     const c = ctx.backend.compute();
-    const mod = c.module(`elementwise_${x.dtype}`, cudaSource(cType('logical_not', x.dtype)));
+    const mod = c.module(`elementwise_${x.dtype}`, () => cudaSource(cType('logical_not', x.dtype)));
     const out = ctx.backend.empty('bool', x.size);
     c.launcher.launch1d(mod.fn('logical_not'), x.size, 'ppl', [ptrOf(x), out.ptr, x.size]);
     return { Out: out };

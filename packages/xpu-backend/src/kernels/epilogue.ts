@@ -33,5 +33,5 @@ export function runEpilogue(c: Compute, t: 'float' | 'double', y: bigint, n: num
   const code = ACT_CODE[e.act ?? ''];
   if (code === undefined) throw new Error(`no xpu epilogue for activation "${e.act}"`);
   const f = t === 'float' ? 'f' : 'd';
-  c.launcher.launch1d(c.module(`epilogue_${t}`, cudaSource(t)).fn('bias_act'), n, `ppplili${f}`, [y, e.bias, e.residual, n, channels, inner, code, e.alpha]);
+  c.launcher.launch1d(c.module(`epilogue_${t}`, () => cudaSource(t)).fn('bias_act'), n, `ppplili${f}`, [y, e.bias, e.residual, n, channels, inner, code, e.alpha]);
 }

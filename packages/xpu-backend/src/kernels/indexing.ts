@@ -62,7 +62,7 @@ function lookup(op: string): KernelFn<Backend> {
     const out = ctx.backend.empty(w.dtype, n);
     if (n === 0) return { Out: out };
     const c = ctx.backend.compute();
-    const mod = c.module(`indexing_${w.dtype}`, cudaSource(cType(op, w.dtype)));
+    const mod = c.module(`indexing_${w.dtype}`, () => cudaSource(cType(op, w.dtype)));
     const idsShape = [...ids.shape];
     const slot = c.checks.slot((pos, value) => plans.outOfRange(op, 'Ids', idsShape, pos, value, rows, `the rows of W ${plans.fmtShape(w.shape)}`));
     c.launcher.launch1d(mod.fn(`lookup_${it}`), n, 'ppplllilp', [ptrOf(w), ptrOf(ids), out.ptr, n, d, rows, pad === -1 ? 0 : 1, pad, slot]);
@@ -85,7 +85,7 @@ export const kernels: Record<string, KernelFn<Backend>> = {
     const out = ctx.backend.empty(x.dtype, total);
     if (total === 0) return { Out: out };
     const c = ctx.backend.compute();
-    const mod = c.module(`indexing_${x.dtype}`, cudaSource(cType('gather', x.dtype)));
+    const mod = c.module(`indexing_${x.dtype}`, () => cudaSource(cType('gather', x.dtype)));
     const xShape = [...x.shape];
     const indexShape = [...index.shape];
     const slot = c.checks.slot((pos, value) => plans.outOfRange('gather', 'Index', indexShape, pos, value, n, `axis ${axis} of X ${plans.fmtShape(xShape)}`));
@@ -99,7 +99,7 @@ export const kernels: Record<string, KernelFn<Backend>> = {
     const out = ctx.backend.empty(m.dtype, x.size);
     if (x.size === 0) return { Out: out };
     const c = ctx.backend.compute();
-    const mod = c.module(`indexing_${x.dtype}`, cudaSource(cType('cumsum', x.dtype)));
+    const mod = c.module(`indexing_${x.dtype}`, () => cudaSource(cType('cumsum', x.dtype)));
     const flags = [plans.boolAttr(ctx.attrs, 'exclusive') ? 1 : 0, plans.boolAttr(ctx.attrs, 'reverse') ? 1 : 0];
     c.launcher.launch1d(mod.fn('cumsum'), p * q, 'pplllii', [ptrOf(x), out.ptr, p, n, q, ...flags]);
     return { Out: out };

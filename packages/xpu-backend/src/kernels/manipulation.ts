@@ -3,7 +3,8 @@
  * split, stack and unstack. Each is one or more strided copies: walk a box of `dims`, reading at
  * src strides and writing at dst strides. The copy kernel only moves bytes, so one instantiation
  * per element size serves every dtype. Dimensions that are contiguous in both layouts are merged
- * first; a copy left with one contiguous run is a driver memcpy.
+ * first; a copy left with one contiguous run is a driver memcpy. Boxes under 2^31 elements index
+ * in 32 bits.
  */
 import { dtypeBytes, OpError, plans, type KernelFn, type Tensor, type TensorMeta } from '@oar/core';
 import { ptrOf, type Backend } from './common';
@@ -18,6 +19,14 @@ export function cudaSource(): string {
   LOOP(i, n) {
     i64 r = i, so = sbase, d = dbase;
     for (int k = s.rank - 1; k >= 0; --k) { i64 c = r % s.dims[k]; r /= s.dims[k]; so += c * s.ss[k]; d += c * s.ds[k]; }
+    dst[d] = src[so];
+  }
+}
+extern "C" __global__ void copy_strided32_${bytes}(const ${e}* src, ${e}* dst, unsigned n, Strided s) {
+  for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += blockDim.x * gridDim.x) {
+    unsigned r = i;
+    int so = 0, d = 0;
+    for (int k = s.rank - 1; k >= 0; --k) { int c = (int)(r % (unsigned)s.dims[k]); r /= (unsigned)s.dims[k]; so += c * s.ss[k]; d += c * s.ds[k]; }
     dst[d] = src[so];
   }
 }`,
@@ -66,8 +75,13 @@ function copyBox(op: string, ctx: { backend: Backend }, bytes: number, src: bigi
   s.set(box.dims, 1);
   s.set(box.ss, 1 + MAX_RANK);
   s.set(box.ds, 1 + 2 * MAX_RANK);
-  const mod = c.module('manipulation', cudaSource());
-  c.launcher.launch1d(mod.fn(`copy_strided_${bytes}`), n, 'ppllls', [src, dst, n, sbase, dbase, s]);
+  const mod = c.module('manipulation', () => cudaSource());
+  // Below 2^31 elements on both sides, 32-bit index arithmetic (64-bit division is slow on the GPU),
+  // the bases folded into the pointers.
+  const span = (dims: readonly number[], st: readonly number[]): number => dims.reduce((a, d, k) => a + (d - 1) * Math.abs(st[k]!), 0);
+  if (n < 2 ** 31 && span(box.dims, box.ss) < 2 ** 31 && span(box.dims, box.ds) < 2 ** 31) {
+    c.launcher.launch1d(mod.fn(`copy_strided32_${bytes}`), n, 'ppis', [src + BigInt(sbase * bytes), dst + BigInt(dbase * bytes), n, s]);
+  } else c.launcher.launch1d(mod.fn(`copy_strided_${bytes}`), n, 'ppllls', [src, dst, n, sbase, dbase, s]);
 }
 
 const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);

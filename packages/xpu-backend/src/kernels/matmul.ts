@@ -1,13 +1,17 @@
 /**
- * Matrix products on xpu through cuBLAS: matmul_v2, matmul (with alpha), mul, and fc with its
- * fused epilogue (bias, residual, activation). Shapes come from the plans the CPU uses.
+ * Matrix products on xpu: matmul_v2, matmul (with alpha), mul, and fc with its fused epilogue
+ * (bias, residual, activation). Shapes come from the plans the CPU uses.
  *
  * cuBLAS is column-major: a row-major C[M,N] = op(X)[M,K]·op(Y)[K,N] is computed as the
- * column-major Cᵀ = op(Y)ᵀ·op(X)ᵀ, i.e. gemm(opY, opX, N, M, K, Y, X). Batches whose operands are
- * either whole or single run as one strided-batched call; other broadcasts run one call per batch.
+ * column-major Cᵀ = op(Y)ᵀ·op(X)ᵀ, i.e. gemm(opY, opX, N, M, K, Y, X). Products go through
+ * cuBLASLt where it has an algorithm for the geometry: planned once, with fc's bias, ReLU and
+ * residual (as beta·C) applied by the product itself; other activations follow as one epilogue
+ * kernel. Otherwise cuBLAS's GEMMs and the epilogue kernel: batches whose operands are either
+ * whole or single run as one strided-batched call, other broadcasts one call per batch.
  */
 import { OpError, plans, type DType, type KernelFn, type Tensor, type TensorMeta } from '@oar/core';
 import type { GemmCall } from '../ffi/cublas';
+import { LT_EPILOGUE } from '../ffi/cublaslt';
 import type { Compute } from '../runtime/compute';
 import { floatType, ptrOf, type Backend } from './common';
 import { needsEpilogue, runEpilogue } from './epilogue';
@@ -65,8 +69,45 @@ export function batchOffsets(xBatch: readonly number[], yBatch: readonly number[
   return [xo, yo];
 }
 
+/** What a product can apply itself through cuBLASLt: a bias per output column, a residual, ReLU. */
+interface Fused {
+  bias: bigint;
+  residual: bigint;
+  relu: boolean;
+}
+const NOTHING: Fused = { bias: 0n, residual: 0n, relu: false };
+
+/** The largest power of two up to 256 dividing every pointer (cuBLASLt's algorithms need aligned operands). */
+function alignment(...ptrs: bigint[]): number {
+  let low = 0n;
+  for (const p of ptrs) low |= p;
+  const bits = Number(low & 255n);
+  return bits === 0 ? 256 : bits & -bits;
+}
+
+/**
+ * One product (B strided batches of it) through cuBLASLt with `fused` applied; false when Lt is
+ * missing or has no algorithm for the geometry, and the caller takes the cuBLAS path.
+ */
+function ltProduct(c: Compute, dtype: 'float32' | 'float64', g: RowMajorGemm, x: bigint, y: bigint, out: bigint, B: number, sx: number, sy: number, fused: Fused): boolean {
+  const lt = c.cublasLt();
+  if (!lt) return false;
+  const cm = columnMajor(g);
+  const epilogue = fused.bias !== 0n ? (fused.relu ? LT_EPILOGUE.RELU_BIAS : LT_EPILOGUE.BIAS) : fused.relu ? LT_EPILOGUE.RELU : LT_EPILOGUE.DEFAULT;
+  const align = alignment(x, y, out, fused.residual || out);
+  const om = g.m * g.n;
+  const key = `${dtype} ${c.tf32} ${cm.transA} ${cm.transB} ${cm.m} ${cm.n} ${cm.k} ${cm.lda} ${cm.ldb} ${cm.ldc} ${B} ${sy} ${sx} ${om} ${epilogue} ${align}`;
+  let plan = lt.plans.get(key);
+  if (plan === undefined) {
+    plan = lt.lib.plan(lt.handle, { dtype, tf32: c.tf32, ...cm, batch: B, strideA: sy, strideB: sx, strideC: om, epilogue, align }, lt.workspaceBytes);
+    lt.plans.set(key, plan);
+  }
+  if (!plan) return false;
+  lt.lib.matmul(lt.handle, plan, { a: y, b: x, c: fused.residual || out, d: out, bias: fused.bias }, g.alpha, fused.residual ? 1 : 0, lt.workspace);
+  return true;
+}
+
 function gemm(c: Compute, dtype: DType, g: RowMajorGemm, x: bigint, y: bigint, out: bigint, xBatch: readonly number[], yBatch: readonly number[], batch: readonly number[]): void {
-  const { lib, handle } = c.cublas();
   const t = dtype as 'float32' | 'float64';
   const bytes = dtype === 'float32' ? 4 : 8;
   const cm = columnMajor(g);
@@ -79,9 +120,15 @@ function gemm(c: Compute, dtype: DType, g: RowMajorGemm, x: bigint, y: bigint, o
   if (B === 0 || om === 0) return;
   // An operand batch as large as the output's is the output's (broadcasting adds only 1s).
   if ((xb === B || xb === 1) && (yb === B || yb === 1)) {
-    lib.gemm(handle, t, { ...cm, a: y, strideA: yb === 1 ? 0 : ym, b: x, strideB: xb === 1 ? 0 : xm, beta: 0, c: out, strideC: om, batch: B });
+    const sx = xb === 1 ? 0 : xm;
+    const sy = yb === 1 ? 0 : ym;
+    // Lt takes a batch only where every operand steps (a shared operand stays with cuBLAS).
+    if ((B === 1 || (sx !== 0 && sy !== 0)) && ltProduct(c, t, g, x, y, out, B, sx, sy, NOTHING)) return;
+    const { lib, handle } = c.cublas();
+    lib.gemm(handle, t, { ...cm, a: y, strideA: sy, b: x, strideB: sx, beta: 0, c: out, strideC: om, batch: B });
     return;
   }
+  const { lib, handle } = c.cublas();
   const [xo, yo] = batchOffsets(xBatch, yBatch, batch);
   for (let i = 0; i < B; i++) {
     lib.gemm(handle, t, {
@@ -125,12 +172,22 @@ const fc: KernelFn<Backend> = (inputs, ctx) => {
   const out = ctx.backend.empty(m.dtype, numel(m.shape));
   const c = ctx.backend.compute();
   if (p.m * p.n === 0) return { Out: out };
-  if (p.k === 0) c.cu.memsetD8(out.ptr, 0, out.bytes);
-  else gemm(c, x.dtype, { m: p.m, n: p.n, k: p.k, transX: false, transY: false, ldy: p.ldw, alpha: 1 }, ptrOf(x), ptrOf(w), out.ptr, [], [], []);
   const bias = inputs.Bias as Tensor | undefined;
   const residual = inputs.ResidualData as Tensor | undefined;
   if (p.residual && !residual) throw new OpError('fc', 'fuse_residual_connection is set but ResidualData is missing');
+  for (const [slot, v] of [['Bias', bias], ['ResidualData', p.residual ? residual : undefined]] as const) {
+    if (v && v.dtype !== x.dtype) throw new OpError('fc', `on xpu ${slot} must have Input's dtype ${x.dtype}, got ${v.dtype}`);
+  }
   const e = { bias: bias ? ptrOf(bias) : 0n, residual: p.residual && residual ? ptrOf(residual) : 0n, act: p.act, alpha: 0 };
+  const g: RowMajorGemm = { m: p.m, n: p.n, k: p.k, transX: false, transY: false, ldy: p.ldw, alpha: 1 };
+  const relu = (p.act ?? '') === 'relu';
+  if (p.k > 0 && ltProduct(c, x.dtype as 'float32' | 'float64', g, ptrOf(x), ptrOf(w), out.ptr, 1, 0, 0, { bias: e.bias, residual: e.residual, relu })) {
+    // Bias, residual and ReLU are done; another activation follows on its own.
+    if (!relu && (p.act ?? '') !== '') runEpilogue(c, t, out.ptr, p.m * p.n, p.n, 1, { bias: 0n, residual: 0n, act: p.act, alpha: 0 });
+    return { Out: out };
+  }
+  if (p.k === 0) c.cu.memsetD8(out.ptr, 0, out.bytes);
+  else gemm(c, x.dtype, g, ptrOf(x), ptrOf(w), out.ptr, [], [], []);
   if (needsEpilogue(e)) runEpilogue(c, t, out.ptr, p.m * p.n, p.n, 1, e);
   return { Out: out };
 };

@@ -72,7 +72,7 @@ export const kernels: Record<string, KernelFn<Backend>> = {
     const variance = ctx.backend.empty(meta.Variance!.dtype, left);
     if (x.size > 0) {
       const c = ctx.backend.compute();
-      const mod = c.module(`norm_${x.dtype}`, cudaSource(t));
+      const mod = c.module(`norm_${x.dtype}`, () => cudaSource(t));
       const eps = plans.floatAttr(ctx.attrs, 'epsilon');
       c.launcher.launch(mod.fn('layer_norm'), [left, 1, 1], [lnThreads(right), 1, 1], 0, `ppppppl${t === 'float' ? 'f' : 'd'}`, [
         ptrOf(x),
@@ -101,7 +101,7 @@ export const kernels: Record<string, KernelFn<Backend>> = {
     const inner = nhwc ? 1 : x.shape.slice(2).reduce((a, b) => a * b, 1);
     const meta = ctx.meta as Record<string, TensorMeta>;
     const c = ctx.backend.compute();
-    const mod = c.module(`norm_${x.dtype}`, cudaSource(t));
+    const mod = c.module(`norm_${x.dtype}`, () => cudaSource(t));
     const eps = plans.floatAttr(ctx.attrs, 'epsilon');
     const f = t === 'float' ? 'f' : 'd';
     const y = ctx.backend.empty(meta.Y!.dtype, x.size);

@@ -50,7 +50,7 @@ export const kernels: Record<string, KernelFn<Backend>> = {
     const out = ctx.backend.empty(m.dtype, n);
     const c = ctx.backend.compute();
     const s = Int32Array.from([g.n, g.c, g.h, g.w, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.padTop, g.padLeft, +g.adaptive, +g.nhwc, +isMax, +exclusive]);
-    c.launcher.launch1d(c.module(`pool_${x.dtype}`, cudaSource(t)).fn('pool2d'), n, 'pps', [ptrOf(x), out.ptr, s]);
+    c.launcher.launch1d(c.module(`pool_${x.dtype}`, () => cudaSource(t)).fn('pool2d'), n, 'pps', [ptrOf(x), out.ptr, s]);
     return { Out: out };
   },
 };

@@ -1,12 +1,16 @@
 /**
- * softmax on xpu along any axis. Contiguous rows (the axis is the last non-trivial one) take one
- * block each, with the maximum and the sum reduced in shared memory; otherwise one thread walks
- * the axis for each (outer, inner) position. The maximum is subtracted first, as on the CPU.
+ * softmax on xpu along any axis. Contiguous rows (the axis is the last non-trivial one) of up to
+ * 1024 take one warp each, reducing with shuffles (attention rows: 8 rows a block); longer rows
+ * take one block each, reducing in shared memory; otherwise one thread walks the axis for each
+ * (outer, inner) position. The maximum is subtracted first, as on the CPU.
  */
 import { plans, type KernelFn, type Tensor } from '@oar/core';
 import { floatType, prelude, ptrOf, type Backend } from './common';
 
 const THREADS = 256;
+/** Longest row a warp takes; rows per block of the warp kernel. */
+const WARP_ROW_MAX = 1024;
+const WARP_ROWS = THREADS / 32;
 
 export function cudaSource(t: string): string {
   return `${prelude(t)}
@@ -35,6 +39,21 @@ extern "C" __global__ void softmax_rows(const T* x, T* out, int n) {
   T inv = (T)1 / red[0];
   for (int j = threadIdx.x; j < n; j += (int)blockDim.x) yr[j] *= inv;
 }
+extern "C" __global__ void softmax_warp(const T* x, T* out, i64 rows, int n) {
+  i64 row = (i64)blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
+  int lane = threadIdx.x & 31;
+  if (row >= rows) return;
+  const T* xr = x + row * n;
+  T* yr = out + row * n;
+  T m = xr[0];
+  for (int j = lane; j < n; j += 32) m = xr[j] > m ? xr[j] : m;
+  for (int o = 16; o > 0; o >>= 1) { T v = __shfl_xor_sync(0xffffffffu, m, o); m = v > m ? v : m; }
+  T sum = 0;
+  for (int j = lane; j < n; j += 32) { T e = exp(xr[j] - m); yr[j] = e; sum += e; }
+  for (int o = 16; o > 0; o >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, o);
+  T inv = (T)1 / sum;
+  for (int j = lane; j < n; j += 32) yr[j] *= inv;
+}
 extern "C" __global__ void softmax_strided(const T* x, T* out, i64 outer, int n, i64 inner) {
   LOOP(p, outer * inner) {
     i64 base = (p / inner) * n * inner + p % inner;
@@ -60,8 +79,10 @@ export const kernels: Record<string, KernelFn<Backend>> = {
     const out = ctx.backend.empty(x.dtype, x.size);
     if (x.size === 0) return { Out: out };
     const c = ctx.backend.compute();
-    const mod = c.module(`softmax_${x.dtype}`, cudaSource(t));
-    if (inner === 1) c.launcher.launch(mod.fn('softmax_rows'), [outer, 1, 1], [THREADS, 1, 1], 0, 'ppi', [ptrOf(x), out.ptr, n]);
+    const mod = c.module(`softmax_${x.dtype}`, () => cudaSource(t));
+    if (inner === 1 && n <= WARP_ROW_MAX) {
+      c.launcher.launch(mod.fn('softmax_warp'), [Math.ceil(outer / WARP_ROWS), 1, 1], [THREADS, 1, 1], 0, 'ppli', [ptrOf(x), out.ptr, outer, n]);
+    } else if (inner === 1) c.launcher.launch(mod.fn('softmax_rows'), [outer, 1, 1], [THREADS, 1, 1], 0, 'ppi', [ptrOf(x), out.ptr, n]);
     else c.launcher.launch1d(mod.fn('softmax_strided'), outer * inner, 'pplil', [ptrOf(x), out.ptr, outer, n, inner]);
     return { Out: out };
   },

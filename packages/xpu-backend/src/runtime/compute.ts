@@ -7,6 +7,7 @@
  */
 import type * as Koffi from 'koffi';
 import { loadCublas, CUBLAS_MATH, type Cublas } from '../ffi/cublas';
+import { loadCublasLt, type CublasLt, type LtPlan } from '../ffi/cublaslt';
 import type { CudaDriver, Handle } from '../ffi/cuda';
 import { loadCudnn, type Cudnn } from '../ffi/cudnn';
 import { loadNvrtc } from '../ffi/nvrtc';
@@ -22,6 +23,18 @@ export function tf32Allowed(env: NodeJS.ProcessEnv = process.env): boolean {
   return env.OAR_XPU_TF32 === '1';
 }
 
+/** Workspace cuBLASLt may use per product (NVIDIA's recommendation for Hopper). */
+const LT_WORKSPACE_BYTES = 32 << 20;
+
+/** cuBLASLt on one device: its handle, workspace, and the plans made so far (null: no Lt algorithm for that geometry). */
+export interface LtState {
+  lib: CublasLt;
+  handle: unknown;
+  workspace: bigint;
+  workspaceBytes: number;
+  plans: Map<string, LtPlan | null>;
+}
+
 export class Compute {
   readonly launcher: Launcher;
   /** Slots where kernels record bad index values, looked at when the host next waits. */
@@ -29,6 +42,7 @@ export class Compute {
   private modules?: ModuleCache;
   private blasHandle?: { lib: Cublas; handle: unknown };
   private dnnHandle?: { lib: Cudnn; handle: unknown };
+  private ltState?: LtState | null;
 
   constructor(
     koffi: typeof Koffi,
@@ -47,7 +61,8 @@ export class Compute {
     this.cu.ctxSetCurrent(this.ctx);
   }
 
-  module(name: string, source: string): KernelModule {
+  /** The compiled module `name` (unique per source: family and element type), built from `source()` on first use. */
+  module(name: string, source: () => string): KernelModule {
     if (!this.modules) {
       const n = loadNvrtc();
       if (!n.ok) throw new Error(`xpu kernels need NVRTC to compile: ${n.reason}`);
@@ -69,6 +84,17 @@ export class Compute {
       this.blasHandle = { lib: l.cublas, handle };
     }
     return this.blasHandle;
+  }
+
+  /** cuBLASLt, or null where the library is missing (products then take cuBLAS's GEMMs and a separate epilogue). */
+  cublasLt(): LtState | null {
+    if (this.ltState === undefined) {
+      const l = loadCublasLt();
+      this.ltState = l.ok
+        ? { lib: l.lt, handle: l.lt.create(), workspace: this.cu.memAlloc(LT_WORKSPACE_BYTES), workspaceBytes: LT_WORKSPACE_BYTES, plans: new Map() }
+        : null;
+    }
+    return this.ltState;
   }
 
   cudnn(): { lib: Cudnn; handle: unknown } {

@@ -45,7 +45,14 @@ export function writeArgs(view: DataView, types: string, values: readonly ArgVal
     switch (types[i]) {
       case 'p':
       case 'l':
-        view.setBigInt64(o, typeof v === 'bigint' ? v : BigInt(v as number), true);
+        if (typeof v === 'bigint') view.setBigInt64(o, v, true);
+        else {
+          // Two 32-bit halves: no BigInt made per argument (exact for |v| < 2^53, as numbers are).
+          const n = v as number;
+          const hi = Math.floor(n / 4294967296);
+          view.setUint32(o, n - hi * 4294967296, true);
+          view.setInt32(o + 4, hi, true);
+        }
         break;
       case 'i':
         view.setInt32(o, v as number, true);
@@ -71,6 +78,8 @@ export class Launcher {
   private readonly base: bigint;
   private readonly pointers: unknown;
   private readonly slots: BigUint64Array;
+  /** Argument offsets and the pointer array's contents, by signature (types and struct sizes). */
+  private readonly layouts = new Map<string, { offsets: number[]; slots: BigUint64Array }>();
   /** Launches so far (for profiles and tests). */
   launches = 0;
 
@@ -87,11 +96,26 @@ export class Launcher {
 
   /** Launches `fn` on the default stream with `block` threads per block over `grid` blocks. */
   launch(fn: Handle, grid: [number, number, number], block: [number, number, number], sharedBytes: number, types: string, values: readonly ArgValue[]): void {
-    const offsets = argLayout(types, values);
-    writeArgs(this.view, types, values, offsets);
-    for (let i = 0; i < offsets.length; i++) this.slots[i] = this.base + BigInt(offsets[i]!);
+    const layout = this.layout(types, values);
+    writeArgs(this.view, types, values, layout.offsets);
+    this.slots.set(layout.slots);
     this.cu.launchKernel(fn, grid, block, sharedBytes, null, this.pointers);
     this.launches++;
+  }
+
+  /** The layout of a signature, worked out once: launches repeat a few dozen signatures. */
+  private layout(types: string, values: readonly ArgValue[]): { offsets: number[]; slots: BigUint64Array } {
+    let key = types;
+    if (types.includes('s')) for (let i = 0; i < types.length; i++) if (types[i] === 's') key += `:${(values[i] as Int32Array).length ?? 0}`;
+    let l = this.layouts.get(key);
+    if (!l) {
+      const offsets = argLayout(types, values);
+      l = { offsets, slots: BigUint64Array.from(offsets, (o) => this.base + BigInt(o)) };
+      this.layouts.set(key, l);
+    } else if (l.offsets.length !== values.length) {
+      throw new Error(`kernel arguments: ${types.length} types for ${values.length} values`);
+    }
+    return l;
   }
 
   /** A 1-D launch covering `n` elements with grid-stride loops (blocks capped for huge n). */

@@ -41,10 +41,18 @@ export class ModuleCache {
     private readonly dir: string | null = cacheDir(),
   ) {}
 
-  /** The module of `source` (named `name` in compiler messages), compiled on first use. */
-  get(name: string, source: string): KernelModule {
-    const hit = this.modules.get(source);
+  /**
+   * The module called `name`, compiled from `source()` on first use. The name identifies the
+   * source (family and element type, e.g. `unary_float32`): a lookup costs one map access, where
+   * building and hashing the source text on every operator call would cost microseconds.
+   */
+  get(name: string, source: () => string): KernelModule {
+    const hit = this.modules.get(name);
     if (hit) return hit;
+    return this.load(name, source());
+  }
+
+  private load(name: string, source: string): KernelModule {
     const v = this.nvrtc.version();
     const key = moduleKey(source, this.arch, `${v.major}.${v.minor}`);
     const file = this.dir ? path.join(this.dir, `${name}-${key}.cubin`) : null;
@@ -74,7 +82,7 @@ export class ModuleCache {
         return f;
       },
     };
-    this.modules.set(source, km);
+    this.modules.set(name, km);
     return km;
   }
 }
