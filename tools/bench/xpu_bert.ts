@@ -29,6 +29,7 @@ import * as oar from '@oar/core';
 import { createBackbone, namedConfig } from '@oar/nlp';
 import { isAvailable, registerXpuBackend } from '@oar/xpu-backend';
 import { relError } from './ort';
+import { median, runMain, timePredictors } from './device-bench';
 
 const argv = process.argv.slice(2);
 const opt = (k: string, d: string): string => (argv.includes(k) ? argv[argv.indexOf(k) + 1]! : d);
@@ -43,7 +44,6 @@ const SEQ = 128;
 const LENGTHS: Record<number, number[]> = { 1: [100], 8: [128, 112, 96, 80, 64, 48, 32, 16] };
 const BATCHES = [1, 8];
 const TOLERANCE = 1e-3;
-const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
 const log = (s: string): void => void process.stdout.write(`${s}\n`);
 
 /** forward(input_ids, token_type_ids) → [sequence_output, pooled_output], the signature jit.save traces. */
@@ -150,22 +150,8 @@ function benchModel(name: string, dir: string): ModelResult {
   const worst = Math.max(...Object.entries(agreement).filter(([k]) => k.includes('Oar cpu')).map(([, v]) => v));
   if (!(worst < TOLERANCE)) throw new Error(`${name}: Oar on xpu and on the CPU disagree: ${JSON.stringify(agreement)}`);
 
-  const rows: Record<string, number | string>[] = [];
-  for (const q of runners) {
-    const row: Record<string, number | string> = { runtime: q.name, create_ms: q.createMs, first_run_ms: q.firstRunMs };
-    for (const b of BATCHES) {
-      for (let i = 0; i < 5; i++) predict(q.p, xs.get(b)!, b);
-      const times: number[] = [];
-      for (let i = 0; i < reps; i++) {
-        const t = performance.now();
-        predict(q.p, xs.get(b)!, b);
-        times.push(performance.now() - t);
-      }
-      row[`b${b}_ms`] = median(times);
-    }
-    rows.push(row);
-    q.p.dispose();
-  }
+  const rows = timePredictors(runners, BATCHES, reps, (p, b) => predict(p, xs.get(b)!, b));
+  for (const q of runners) q.p.dispose();
   return { model: name, agreement, rows, torch, ...(withProfile ? { profile: profileXpu(prefix, xs) } : {}) };
 }
 
@@ -242,10 +228,4 @@ function main(): void {
   log(`JSON: ${out}`);
 }
 
-try {
-  main();
-  process.exit(0);
-} catch (e) {
-  process.stderr.write(`${(e as Error).stack ?? e}\n`);
-  process.exit(1);
-}
+runMain(main);

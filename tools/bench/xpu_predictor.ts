@@ -18,6 +18,7 @@ import * as oar from '@oar/core';
 import { isAvailable, registerXpuBackend } from '@oar/xpu-backend';
 import { benchInput, predictBatch as runOar, saveBenchModel } from './models/resnet50';
 import { relError } from './ort';
+import { runMain, timePredictors } from './device-bench';
 
 const argv = process.argv.slice(2);
 const opt = (k: string, d: string): string => (argv.includes(k) ? argv[argv.indexOf(k) + 1]! : d);
@@ -27,7 +28,6 @@ const PYTHON = process.env.OAR_BENCH_PYTHON ?? 'python3';
 // The Python scripts beside this file (also when run from a bundle under .device/).
 const SCRIPTS = process.env.OAR_BENCH_SCRIPTS ?? path.resolve(__dirname.includes('.device') ? 'tools/bench' : __dirname);
 const BATCHES = [1, 8];
-const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
 
 function main(): void {
   const a = isAvailable();
@@ -68,21 +68,7 @@ function main(): void {
     const worst = Math.max(...Object.values(agreement));
     if (!(worst < 1e-3)) throw new Error(`Oar on xpu and PyTorch disagree: ${JSON.stringify(agreement)}`);
 
-    const rows: Record<string, number | string>[] = [];
-    for (const q of predictors) {
-      const row: Record<string, number | string> = { runtime: q.name, create_ms: q.createMs, first_run_ms: q.firstRunMs };
-      for (const b of BATCHES) {
-        for (let i = 0; i < 5; i++) runOar(q.p, xs.get(b)!, b);
-        const times: number[] = [];
-        for (let i = 0; i < reps; i++) {
-          const t = performance.now();
-          runOar(q.p, xs.get(b)!, b);
-          times.push(performance.now() - t);
-        }
-        row[`b${b}_ms`] = median(times);
-      }
-      rows.push(row);
-    }
+    const rows = timePredictors(predictors, BATCHES, reps, (p, b) => runOar(p, xs.get(b)!, b));
     const tRow = (tf32: boolean, b: number): { host_ms: number; gpu_ms: number } => torch.rows.find((x: { tf32: boolean; batch: number }) => x.tf32 === tf32 && x.batch === b);
     const fmt = (v: number, d = 2): string => v.toFixed(d);
     const lines = [
@@ -106,10 +92,4 @@ function main(): void {
   }
 }
 
-try {
-  main();
-  process.exit(0);
-} catch (e) {
-  process.stderr.write(`${(e as Error).stack ?? e}\n`);
-  process.exit(1);
-}
+runMain(main);
