@@ -4,6 +4,10 @@ import * as path from 'path';
 import { engine, type Tensor } from '../../src';
 import { decodeProgram, persistableVars, readArchive, type ProgramDesc } from '../../src/static';
 import { allocArray, dtypeFromPaddle, type DType, type TypedArray } from '../../src/tensor/dtype';
+import { prng } from '../../src/testing/random';
+
+/** Seeded test inputs (the generator lives in @oar/core/testing, which the device checks share). */
+export { prng };
 
 export const MODELS = path.join(__dirname, '..', 'fixtures', 'paddle-models');
 
@@ -40,19 +44,6 @@ export function programOnly(folder: string): { file: string; bytes: Uint8Array; 
 export function readBytes(file: string): Uint8Array {
   const b = fs.readFileSync(file);
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-}
-
-/** A deterministic generator in [0, 1). */
-export function prng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 2 ** 32;
-  };
 }
 
 /**

@@ -16,6 +16,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as oar from '@oar/core';
+import { prng } from '@oar/core/testing';
 import { isAvailable, registerXpuBackend } from '../../src';
 import { CASES, type InputSpec, type OpCase } from './cases';
 
@@ -47,18 +48,6 @@ function part(name: string, fn: () => void): void {
     process.stdout.write(`${name} FAILED: ${(e as Error).message}\n`);
   }
   flush();
-}
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 2 ** 32;
-  };
 }
 
 /** Floats in the spec's range; integers are ten times that, rounded; `below` gives integers in [0, below) of any dtype. */
