@@ -4,7 +4,7 @@
  *
  * Verified on the GPU machine only (device tests under test/device); CI has no GPU.
  */
-import { LibraryStatusError } from './errors';
+import { LibraryStatusError, statusCheck } from './errors';
 import { declareLibrary } from './library';
 
 const SIGNATURES = {
@@ -62,17 +62,7 @@ export function loadCublas(): CublasLoad {
   const d = declareLibrary('cublas', SIGNATURES, ['cublasGetStatusName']);
   if (!d.ok) return d;
   const raw = d.raw;
-  const name = (status: number): string => {
-    try {
-      if (raw.cublasGetStatusName) return String(raw.cublasGetStatusName(status));
-    } catch {
-      // fall through
-    }
-    return `cublasStatus_t ${status}`;
-  };
-  const check = (call: string, rc: number): void => {
-    if (rc !== 0) throw new CublasError(call, rc, name(rc));
-  };
+  const check = statusCheck((call, rc, name) => new CublasError(call, rc, name), 'cublasStatus_t', raw.cublasGetStatusName);
   // alpha and beta are read through host pointers during the call (CUBLAS_POINTER_MODE_HOST).
   const scalars = { float32: [new Float32Array(1), new Float32Array(1)], float64: [new Float64Array(1), new Float64Array(1)] };
   let handleForVersion: unknown;

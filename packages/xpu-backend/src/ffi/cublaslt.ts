@@ -7,7 +7,7 @@
  * Column-major, as cuBLAS: D[m×n] = alpha·op(A)·op(B) + beta·C (+ bias[row], then ReLU).
  * Verified on the GPU machine only (test/device); CI has no GPU.
  */
-import { LibraryStatusError } from './errors';
+import { LibraryStatusError, statusCheck } from './errors';
 import { declareLibrary } from './library';
 
 const SIGNATURES = {
@@ -86,16 +86,7 @@ export function loadCublasLt(): CublasLtLoad {
   const d = declareLibrary('cublasLt', SIGNATURES, ['cublasLtGetStatusName']);
   if (!d.ok) return d;
   const raw = d.raw;
-  const check = (call: string, rc: number): void => {
-    if (rc === 0) return;
-    let name = `cublasStatus_t ${rc}`;
-    try {
-      if (raw.cublasLtGetStatusName) name = String(raw.cublasLtGetStatusName(rc));
-    } catch {
-      // keep the number
-    }
-    throw new CublasLtError(call, rc, name);
-  };
+  const check = statusCheck((call, rc, name) => new CublasLtError(call, rc, name), 'cublasStatus_t', raw.cublasLtGetStatusName);
   const out = (call: string, fn: (p: unknown[]) => number): unknown => {
     const p: unknown[] = [null];
     check(call, fn(p));

@@ -5,7 +5,7 @@
  *
  * Verified on the GPU machine only (device tests under test/device); CI has no GPU.
  */
-import { LibraryStatusError } from './errors';
+import { LibraryStatusError, statusCheck } from './errors';
 import { declareLibrary } from './library';
 
 const SIGNATURES = {
@@ -96,17 +96,7 @@ export function loadCudnn(): CudnnLoad {
   const d = declareLibrary('cudnn', SIGNATURES, ['cudnnConvolutionBiasActivationForward', 'cudnnGetErrorString']);
   if (!d.ok) return d;
   const raw = d.raw;
-  const name = (status: number): string => {
-    try {
-      if (raw.cudnnGetErrorString) return String(raw.cudnnGetErrorString(status));
-    } catch {
-      // fall through
-    }
-    return `cudnnStatus_t ${status}`;
-  };
-  const check = (call: string, rc: number): void => {
-    if (rc !== 0) throw new CudnnError(call, rc, name(rc));
-  };
+  const check = statusCheck((call, rc, name) => new CudnnError(call, rc, name), 'cudnnStatus_t', raw.cudnnGetErrorString);
   const create = (call: keyof typeof SIGNATURES): unknown => {
     const out: unknown[] = [null];
     check(call, raw[call](out));

@@ -97,3 +97,26 @@ export class LibraryStatusError extends Error {
     this.name = new.target.name;
   }
 }
+
+/**
+ * The status check of a library whose calls return 0 on success (cuBLAS, cuBLASLt, cuDNN): any
+ * other status throws `make(call, status, name)`, the name from the library's own lookup
+ * (`lookup`, absent in older versions) or else `${typeName} ${status}`.
+ */
+export function statusCheck(
+  make: (call: string, status: number, name: string) => Error,
+  typeName: string,
+  lookup: ((status: number) => unknown) | undefined,
+): (call: string, status: number) => void {
+  const nameOf = (status: number): string => {
+    try {
+      if (lookup) return String(lookup(status));
+    } catch {
+      // the number alone
+    }
+    return `${typeName} ${status}`;
+  };
+  return (call, status) => {
+    if (status !== 0) throw make(call, status, nameOf(status));
+  };
+}
