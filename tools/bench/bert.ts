@@ -34,6 +34,7 @@ import { createInterface } from 'node:readline';
 import * as oar from '@oar/core';
 import { createBackbone, namedConfig, type EncoderConfig } from '@oar/nlp';
 import { loadOrt, ORT_VERSION, relError, type OrtSession } from './ort';
+import { runMain } from './run-main';
 
 const argv = process.argv.slice(2);
 const opt = (k: string, d: string): string => (argv.includes(k) ? argv[argv.indexOf(k) + 1]! : d);
@@ -465,10 +466,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (e) => {
-    process.stderr.write(`${(e as Error).stack ?? e}\n`);
-    process.exit(1);
-  },
-);
+runMain(main);

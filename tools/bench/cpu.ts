@@ -18,6 +18,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as OarCore from '@oar/core';
 import { ResNet50, countParams } from './models/resnet50';
+import { runMain } from './run-main';
 
 type Oar = typeof OarCore;
 type Section = 'sgemm' | 'conv' | 'resnet';
@@ -558,11 +559,4 @@ async function main(): Promise<void> {
   process.stdout.write(`\nwrote ${args.out}\n`);
 }
 
-main().then(
-  // Exit explicitly: a natural exit can crash while native thread pools are still spinning.
-  () => process.exit(0),
-  (e: unknown) => {
-    process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -1,8 +1,7 @@
 /**
- * What the accelerator benchmarks share (xpu_predictor.ts, xpu_bert.ts): the timing loop (for each
+ * The timing loop the accelerator benchmarks share (xpu_predictor.ts, xpu_bert.ts): for each
  * predictor and batch size, 5 warm-up runs and then `reps` timed runs, host to host; the row gets
- * the median per batch size beside the predictor's creation and first-run times), and the exit
- * (explicit: 0, or 1 with the stack on stderr).
+ * the median per batch size beside the predictor's creation and first-run times.
  */
 import type { inference } from '@oar/core';
 
@@ -31,15 +30,4 @@ export function timePredictors(runners: TimedPredictor[], batches: number[], rep
     }
     return row;
   });
-}
-
-/** Runs a benchmark's main and exits with its outcome. */
-export function runMain(main: () => void): void {
-  try {
-    main();
-    process.exit(0);
-  } catch (e) {
-    process.stderr.write(`${(e as Error).stack ?? e}\n`);
-    process.exit(1);
-  }
 }

@@ -23,6 +23,7 @@ import * as path from 'node:path';
 import * as oar from '@oar/core';
 import { benchInput as input, predictBatch as runOar, saveBenchModel } from './models/resnet50';
 import { loadOrt, ORT_VERSION, relError } from './ort';
+import { runMain } from './run-main';
 
 const argv = process.argv.slice(2);
 const opt = (k: string, d: string): string => (argv.includes(k) ? argv[argv.indexOf(k) + 1]! : d);
@@ -152,10 +153,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (e) => {
-    process.stderr.write(`${(e as Error).stack ?? e}\n`);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -29,7 +29,8 @@ import * as oar from '@oar/core';
 import { createBackbone, namedConfig } from '@oar/nlp';
 import { isAvailable, registerXpuBackend } from '@oar/xpu-backend';
 import { relError } from './ort';
-import { median, runMain, timePredictors } from './device-bench';
+import { median, timePredictors } from './device-bench';
+import { runMain } from './run-main';
 
 const argv = process.argv.slice(2);
 const opt = (k: string, d: string): string => (argv.includes(k) ? argv[argv.indexOf(k) + 1]! : d);

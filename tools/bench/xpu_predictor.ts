@@ -18,7 +18,8 @@ import * as oar from '@oar/core';
 import { isAvailable, registerXpuBackend } from '@oar/xpu-backend';
 import { benchInput, predictBatch as runOar, saveBenchModel } from './models/resnet50';
 import { relError } from './ort';
-import { runMain, timePredictors } from './device-bench';
+import { timePredictors } from './device-bench';
+import { runMain } from './run-main';
 
 const argv = process.argv.slice(2);
 const opt = (k: string, d: string): string => (argv.includes(k) ? argv[argv.indexOf(k) + 1]! : d);
